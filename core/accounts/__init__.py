@@ -1,0 +1,1 @@
+"""Hub accounts: users and passwords, SSH public keys, personal access tokens."""

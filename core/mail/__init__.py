@@ -1,0 +1,1 @@
+"""Outgoing mail: template rendering, the transactional outbox and its sender."""

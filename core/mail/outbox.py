@@ -1,0 +1,68 @@
+"""Queue an email as an outbox row in the caller's transaction (transactional outbox)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from core.clock import Clock, system_clock
+from core.mail.render import render_email
+from core.settings import get_settings
+from core.store.tables import OutboxEmail
+
+
+def new_message_id() -> str:
+    domain = get_settings().support_address.rpartition("@")[2] or "localhost"
+    return f"<{uuid.uuid4().hex}@{domain}>"
+
+
+def _single_line(value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise ValueError("header value with a line break")
+    return value
+
+
+def queue_email(
+    session: Session,
+    *,
+    template: str,
+    to: str,
+    context: dict[str, Any],
+    user_id: int | None = None,
+    ticket_id: int | None = None,
+    in_reply_to: str | None = None,
+    references: Sequence[str] = (),
+    auto_submitted: str | None = None,
+    clock: Clock = system_clock,
+    send_after: datetime | None = None,
+) -> OutboxEmail:
+    """Render ``template`` now and add the email to the outbox; it is sent only if the
+    caller's transaction commits. The context must hold no secret."""
+    rendered = render_email(template, context)
+    headers: dict[str, Any] = {}
+    if in_reply_to:
+        headers["In-Reply-To"] = _single_line(in_reply_to)
+    if references:
+        headers["References"] = " ".join(_single_line(r) for r in references)
+    if auto_submitted:
+        headers["Auto-Submitted"] = _single_line(auto_submitted)
+    now = clock()
+    row = OutboxEmail(
+        message_id=new_message_id(),
+        template=template,
+        to_addr=_single_line(to),
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
+        headers=headers,
+        user_id=user_id,
+        ticket_id=ticket_id,
+        created_at=now,
+        next_attempt_at=send_after or now,
+    )
+    session.add(row)
+    return row

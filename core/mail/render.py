@@ -1,0 +1,50 @@
+"""Render an email from ``email_templates/<name>/{subject.txt, body.txt, body.html}``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from core.errors import NotFound
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+@lru_cache
+def template_environment() -> Environment:
+    root = resources.files("email_templates")
+    return Environment(
+        loader=FileSystemLoader(str(root)),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(enabled_extensions=("html",), default=False),
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def template_names() -> list[str]:
+    root = resources.files("email_templates")
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and (p / "subject.txt").is_file())
+
+
+def render_email(name: str, context: dict[str, Any]) -> RenderedEmail:
+    """Render one email; the subject is folded to a single line so it cannot add headers."""
+    if name not in template_names():
+        raise NotFound(f"No email template named {name!r}.")
+    env = template_environment()
+    subject = env.get_template(f"{name}/subject.txt").render(context)
+    return RenderedEmail(
+        subject=" ".join(subject.split()),
+        text=env.get_template(f"{name}/body.txt").render(context),
+        html=env.get_template(f"{name}/body.html").render(context),
+    )

@@ -1,0 +1,56 @@
+"""One settings object for every face and service (env prefix ``BACKOFFICE_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything configurable, read from the environment (``BACKOFFICE_*``) or a ``.env`` file."""
+
+    model_config = SettingsConfigDict(env_prefix="BACKOFFICE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="Runtime folder: SQLite file, key file.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default is the embedded SQLite file in data_dir."
+    )
+    secret_key: SecretStr | None = Field(
+        None, description="Key that encrypts TOTP secrets; default is a generated 0600 key file."
+    )
+    key_file: Path | None = Field(None, description="Where the generated key lives.")
+
+    totp_issuer: str = "Hugging Face"
+    recovery_code_count: int = 16
+    recovery_codes_low_warning: int = 3
+
+    throttle_free_failures: int = 3
+    throttle_max_delay_seconds: int = 300
+    throttle_lock_after: int = 10
+    throttle_lock_seconds: int = 3600
+
+    support_address: str = "website@huggingface.co"
+    support_name: str = "Hugging Face Support"
+    hub_url: str = "https://huggingface.co"
+    sshsig_namespace: str = "2fa-recovery@huggingface.co"
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'backoffice.db'}"
+
+    def resolved_key_file(self) -> Path:
+        return self.key_file or self.data_dir / "secret.key"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,25 @@
+"""Every table, one module per concern. Importing this package registers them all on
+``SQLModel.metadata`` (Alembic and the tests rely on that)."""
+
+from core.store.tables.accounts import AccessToken, SshKey, User
+from core.store.tables.audit import AuditEvent
+from core.store.tables.inbound import InboundMessage
+from core.store.tables.outbox import OutboxEmail
+from core.store.tables.tickets import Evidence, Ticket, TicketMessage, TicketNote
+from core.store.tables.twofactor import RecoveryCode, SecondFactorThrottle, TotpRegistration
+
+__all__ = [
+    "AccessToken",
+    "AuditEvent",
+    "Evidence",
+    "InboundMessage",
+    "OutboxEmail",
+    "RecoveryCode",
+    "SecondFactorThrottle",
+    "SshKey",
+    "Ticket",
+    "TicketMessage",
+    "TicketNote",
+    "TotpRegistration",
+    "User",
+]

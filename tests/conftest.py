@@ -1,0 +1,93 @@
+"""Fixtures every test shares: isolated settings, a fresh database, a pinned clock.
+
+Database-backed tests run on SQLite, and on PostgreSQL too when
+``BACKOFFICE_TEST_DATABASE_URL`` names a server (``.ci/run`` starts one). Under CI a missing
+server is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from core.clock import FrozenClock
+from core.settings import get_settings
+from core.store.engine import dispose_engines, make_engine, upgrade_schema
+from tests.support import postgres
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+CORPUS_DIR = PROJECT_ROOT.parent / "shared" / "corpus" / "rt-emails"
+IN_CI = os.environ.get("CI") == "true"
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip with ``reason`` when a real server or tool is missing; under CI, fail instead."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI must provide this: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path, monkeypatch):
+    """Every test gets its own data folder and secret key; nothing leaks between tests."""
+    for name in list(os.environ):
+        if name.startswith("BACKOFFICE_") and name != "BACKOFFICE_TEST_DATABASE_URL":
+            monkeypatch.delenv(name)
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    monkeypatch.setenv("BACKOFFICE_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("BACKOFFICE_SECRET_KEY", Fernet.generate_key().decode())
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+    dispose_engines()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh, migrated database URL: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        engine = make_engine(url)
+        upgrade_schema(engine)
+        engine.dispose()
+        yield url
+        return
+    server = postgres.server_url()
+    require(server is not None, "no PostgreSQL: set BACKOFFICE_TEST_DATABASE_URL")
+    url = postgres.fresh_database_url(server)
+    yield url
+    dispose_engines()
+    postgres.drop_database(url)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    """A fresh SQLite database only, for tests about the embedded default itself."""
+    url = f"sqlite:///{tmp_path / 'test.db'}"
+    engine = make_engine(url)
+    upgrade_schema(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def engine(db_url, monkeypatch):
+    """The engine for ``db_url``; also made the default so faces and CLIs use it."""
+    monkeypatch.setenv("BACKOFFICE_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clock():
+    return FrozenClock(datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC))

@@ -1,0 +1,1 @@
+"""Test helpers that start real servers (PostgreSQL, ...) for the suite."""
