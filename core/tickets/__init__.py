@@ -1,0 +1,1 @@
+"""Recovery tickets: creation and threading, the state machine, claims and notes."""
