@@ -47,3 +47,37 @@ class MalformedPublicKey(InvalidInput):
 
 class TwoFactorStateError(DomainError):
     """The account's 2FA is not in the state the operation needs (e.g. already on)."""
+
+
+class TicketLocked(DomainError):
+    """Another staff member holds the ticket's lease; only they can act on it until it ends."""
+
+    def __init__(self, ticket_id: int, assignee: str, lease_until: str) -> None:
+        self.ticket_id = ticket_id
+        self.assignee = assignee
+        super().__init__(f"Ticket #{ticket_id} is being handled by {assignee} until {lease_until}.")
+
+
+class TicketAlreadyDecided(DomainError):
+    """The ticket is approved, denied or closed; a decision is final."""
+
+    def __init__(self, ticket_id: int, status: str) -> None:
+        self.ticket_id = ticket_id
+        self.status = status
+        super().__init__(f"Ticket #{ticket_id} is already {status}; it cannot be decided again.")
+
+
+class TicketChanged(DomainError):
+    """The ticket changed (new mail, another decision) since the caller read it."""
+
+    def __init__(self, ticket_id: int) -> None:
+        self.ticket_id = ticket_id
+        super().__init__(f"Ticket #{ticket_id} changed meanwhile; reload it and decide again.")
+
+
+class InsufficientEvidence(DomainError):
+    """Approval needs strong evidence, or weak evidence with a recorded override reason."""
+
+
+class HeaderInjection(InvalidInput):
+    """A value meant for one email header holds a line break or is not one address."""

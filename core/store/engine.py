@@ -108,6 +108,7 @@ def session_scope(engine: Engine | None = None, *, readonly: bool = False) -> It
         try:
             yield session
             if readonly:
+                session.expunge_all()
                 session.rollback()
             else:
                 session.commit()

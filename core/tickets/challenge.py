@@ -1,4 +1,4 @@
-"""The per-ticket proof-of-possession challenge that a claimant signs with ``ssh-keygen -Y sign``."""
+"""The per-ticket proof-of-possession challenge a claimant signs with ``ssh-keygen -Y sign``."""
 
 from __future__ import annotations
 

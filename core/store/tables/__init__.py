@@ -7,6 +7,7 @@ from core.store.tables.inbound import InboundMessage
 from core.store.tables.outbox import OutboxEmail
 from core.store.tables.tickets import Evidence, Ticket, TicketMessage, TicketNote
 from core.store.tables.twofactor import RecoveryCode, SecondFactorThrottle, TotpRegistration
+from core.store.tables.verification import VerificationReportRow
 
 __all__ = [
     "AccessToken",
@@ -22,4 +23,5 @@ __all__ = [
     "TicketNote",
     "TotpRegistration",
     "User",
+    "VerificationReportRow",
 ]
