@@ -1,0 +1,73 @@
+"""Which account a ticket is about, from the claimed username/email and the sender address."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlmodel import Session
+
+from core.accounts.users import find_user
+from core.store.tables import Evidence, Ticket, User
+from core.verification.report import Check
+
+
+@dataclass
+class Resolution:
+    user: User | None
+    checks: list[Check] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+
+
+def _claims(ticket: Ticket, evidence: Sequence[Evidence]) -> list[str]:
+    claims = [ticket.claimed_username, ticket.claimed_email]
+    claims += [e.value for e in evidence if e.kind in ("claimed_username", "claimed_email")]
+    return list(dict.fromkeys(c.strip() for c in claims if c and c.strip()))
+
+
+def resolve_account(session: Session, ticket: Ticket, evidence: Sequence[Evidence]) -> Resolution:
+    """The claimed account, else the account whose email sent the ticket. Claims naming
+    different accounts resolve to none (staff must ask); every mismatch is flagged."""
+    claims = _claims(ticket, evidence)
+    found = {claim: find_user(session, claim) for claim in claims}
+    users = {u.id: u for u in found.values() if u is not None}
+    unknown = [claim for claim, user in found.items() if user is None]
+    sender = find_user(session, ticket.requester_email) if ticket.requester_email else None
+    res = Resolution(user=None)
+
+    if len(users) > 1:
+        names = ", ".join(sorted(u.username for u in users.values()))
+        res.checks.append(Check("account", "fail", f"The claims name different accounts: {names}."))
+        res.flags.append(f"Claims point to different accounts ({names}).")
+        return res
+    if users:
+        res.user = next(iter(users.values()))
+        how = "the claimed " + " and ".join(c for c in claims if found[c] is not None)
+    elif sender is not None:
+        res.user = sender
+        how = "the sender address"
+    else:
+        what = ", ".join(claims) if claims else "nothing claimed"
+        res.checks.append(
+            Check(
+                "account", "fail", f"No account matches ({what}; sender {ticket.requester_email})."
+            )
+        )
+        res.flags.append("No account matches the claims or the sender.")
+        return res
+
+    res.checks.append(Check("account", "pass", f"Account {res.user.username} found from {how}."))
+    if unknown:
+        res.flags.append(f"Some claims match no account: {', '.join(unknown)}.")
+    if (ticket.requester_email or "").strip().lower() == res.user.email:
+        res.checks.append(
+            Check("sender_address", "pass", "The sender is the account's email on file.")
+        )
+    else:
+        res.checks.append(
+            Check("sender_address", "fail", "The sender is not the account's email on file.")
+        )
+        res.flags.append("Sender address is not the account's email on file.")
+        if sender is not None and sender.id != res.user.id:
+            res.flags.append(f"The sender address belongs to another account ({sender.username}).")
+    return res
