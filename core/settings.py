@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     hub_url: str = "https://huggingface.co"
     sshsig_namespace: str = "2fa-recovery@huggingface.co"
 
+    inbound_max_bytes: int = Field(
+        10 * 1024 * 1024, description="Inbound mail larger than this is quarantined unparsed."
+    )
+    ack_max_per_sender_per_day: int = Field(
+        3, description="Acknowledgement emails sent to one address per 24 hours at most."
+    )
+
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     smtp_starttls: bool = False
