@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from backoffice.cli import accounts, twofactor
+from backoffice.cli import accounts, portal, twofactor
 
 app = typer.Typer(
     name="backoffice",
@@ -16,6 +16,7 @@ app = typer.Typer(
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(twofactor.app, name="2fa")
 twofactor.register_signin(app)
+app.command("portal")(portal.portal)
 
 
 def main() -> None:

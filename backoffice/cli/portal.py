@@ -1,0 +1,79 @@
+"""``backoffice portal``: serve the account portal (Streamlit) for Hub users.
+
+``start_portal`` (or ``portal_command`` + ``portal_env``) is public so ``backoffice demo`` can
+start the same server as a child process. The database URL travels in the environment, not
+in argv, so a PostgreSQL password never shows up in ``ps``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from typing import Annotated
+
+import typer
+
+from backoffice.cli.common import DbOption
+from backoffice.portal import APP_PATH
+
+DEFAULT_PORT = 8502
+DEFAULT_HOST = "127.0.0.1"
+
+
+def portal_command(port: int = DEFAULT_PORT, *, host: str = DEFAULT_HOST) -> list[str]:
+    """The ``streamlit run`` argv for the portal; headless, XSRF-protected, no telemetry and
+    no tracebacks shown to users."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP_PATH),
+        "--server.headless",
+        "true",
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.enableXsrfProtection",
+        "true",
+        "--client.showErrorDetails",
+        "false",
+    ]
+
+
+def portal_env(db_url: str | None, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The child's environment: ``base`` (default: ours) with the database URL, if given, as
+    ``BACKOFFICE_DATABASE_URL`` (the portal reads its settings from the environment)."""
+    env = dict(os.environ if base is None else base)
+    if db_url:
+        env["BACKOFFICE_DATABASE_URL"] = db_url
+    return env
+
+
+def start_portal(
+    *, port: int = DEFAULT_PORT, db_url: str | None = None, host: str = DEFAULT_HOST, **popen
+) -> subprocess.Popen:
+    """Start the portal as a child process (the caller stops it)."""
+    return subprocess.Popen(portal_command(port, host=host), env=portal_env(db_url), **popen)
+
+
+def portal(
+    port: Annotated[int, typer.Option("--port", help="Port to serve on.")] = DEFAULT_PORT,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (0.0.0.0 for every interface).")
+    ] = DEFAULT_HOST,
+    db: DbOption = None,
+) -> None:
+    """Serve the account portal: sign-in, Settings → Authentication, and recovery help."""
+    typer.echo(f"Account portal on http://{host}:{port}/ (Ctrl+C stops it)")
+    child = start_portal(port=port, db_url=db, host=host)
+    try:
+        code = child.wait()
+    except KeyboardInterrupt:
+        child.terminate()
+        code = child.wait()
+    raise typer.Exit(code)

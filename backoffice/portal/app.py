@@ -1,0 +1,37 @@
+"""Entry script of the account portal: page frame, navigation and the signed-in badge.
+
+Pages are files under ``views/`` (not ``pages/``, which Streamlit would auto-discover and which
+breaks ``st.navigation`` in ``AppTest``)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from backoffice.portal import state
+
+st.set_page_config(page_title="Hugging Face account", page_icon="🤗", layout="centered")
+
+SIGN_IN = st.Page("views/sign_in.py", title="Sign in", icon="🔑", url_path="login", default=True)
+AUTHENTICATION = st.Page(
+    "views/authentication.py", title="Authentication", icon="🛡️", url_path="authentication"
+)
+LOST_EVERYTHING = st.Page(
+    "views/lost_everything.py", title="Lost everything?", icon="🛟", url_path="lost-everything"
+)
+
+page = st.navigation(
+    {"Account": [SIGN_IN], "Settings": [AUTHENTICATION], "Help": [LOST_EVERYTHING]}
+)
+
+with st.sidebar:
+    username = state.signed_in_username()
+    if username:
+        st.caption(f"Signed in as **{username}**")
+        if st.button("Sign out", key="sign_out"):
+            state.sign_out()
+            st.switch_page(SIGN_IN)
+    else:
+        st.caption("Not signed in")
+
+state.show_flashes()
+page.run()
