@@ -2,7 +2,12 @@
 keys and fingerprints (weak), SSH signatures and access tokens (strong)."""
 
 from core.verification.report import Check, VerificationReport
-from core.verification.service import compute_report, latest_report, verify_ticket
+from core.verification.service import (
+    compute_report,
+    latest_report,
+    store_report,
+    verify_ticket,
+)
 from core.verification.signatures import SignatureRejected, parse_signature, verify_signature
 
 __all__ = [
@@ -12,6 +17,7 @@ __all__ = [
     "compute_report",
     "latest_report",
     "parse_signature",
+    "store_report",
     "verify_signature",
     "verify_ticket",
 ]

@@ -109,6 +109,20 @@ def compute_report(
     )
 
 
+def store_report(session: Session, report: VerificationReport) -> VerificationReportRow:
+    """Append ``report`` to the ticket's report history (in the caller's transaction)."""
+    row = VerificationReportRow(
+        ticket_id=report.ticket_id,
+        computed_at=report.computed_at,
+        user_id=report.user_id,
+        strength=report.strength,
+        recommendation=report.recommendation,
+        report=report.to_dict(),
+    )
+    session.add(row)
+    return row
+
+
 def verify_ticket(
     session: Session, ticket: Ticket, *, clock: Clock = system_clock
 ) -> VerificationReport:
@@ -120,16 +134,7 @@ def verify_ticket(
         ticket.user_id = report.user_id
         ticket.evidence_strength = report.strength
         session.add(ticket)
-        session.add(
-            VerificationReportRow(
-                ticket_id=ticket.id,
-                computed_at=report.computed_at,
-                user_id=report.user_id,
-                strength=report.strength,
-                recommendation=report.recommendation,
-                report=report.to_dict(),
-            )
-        )
+        store_report(session, report)
         session.flush()
     return report
 

@@ -76,3 +76,13 @@ def add_evidence(
     session.add(row)
     session.flush()
     return row
+
+
+def enable_two_factor(session: Session, user: User, *, clock: Clock) -> list[str]:
+    """Turn 2FA on through the core's own enrolment; returns the recovery codes."""
+    from core.twofactor import begin_enrolment, confirm_enrolment
+    from core.twofactor.totp import code_at_step, time_step
+
+    provisioning = begin_enrolment(session, user=user, clock=clock)
+    pin = code_at_step(provisioning.secret, time_step(clock()))
+    return confirm_enrolment(session, user=user, pin=pin, clock=clock).codes

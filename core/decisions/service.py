@@ -1,0 +1,321 @@
+"""Approve, deny or ask for more: each is one unit of work (state change, account changes,
+audit events and emails in one transaction) guarded by the ticket's version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from core.accounts.tokens import revoke_token
+from core.audit import record_event
+from core.clock import Clock, system_clock
+from core.decisions import emails
+from core.decisions.transitions import load_actionable, transition
+from core.errors import InsufficientEvidence, InvalidInput, NotFound, TicketAlreadyDecided
+from core.mail.render import RenderedEmail, render_email
+from core.store.tables import AccessToken, AuditEvent, Ticket, User
+from core.twofactor import reset_two_factor
+from core.verification import VerificationReport, compute_report, store_report
+
+APPROVED_ACTION = "ticket.approved"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a decision did, for the face to show."""
+
+    ticket_id: int
+    status: str
+    staff: str
+    at: datetime
+    version: int
+    strength: str | None = None
+    override_reason: str | None = None
+    revoked_token_ids: list[int] = field(default_factory=list)
+    email_ids: list[int] = field(default_factory=list)
+
+
+def _required(text: str | None, what: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput(f"A {what} is required.")
+    return text
+
+
+def _approved_before(session: Session, ticket_id: int) -> bool:
+    """A reply reopens a decided ticket; its approval (a 2FA reset) must still not repeat."""
+    return (
+        session.exec(
+            select(AuditEvent.id).where(
+                AuditEvent.ticket_id == ticket_id, AuditEvent.action == APPROVED_ACTION
+            )
+        ).first()
+        is not None
+    )
+
+
+def _approvable(report: VerificationReport, override_reason: str | None) -> None:
+    if report.user_id is None:
+        raise InsufficientEvidence("No single account is resolved for this ticket.")
+    if report.strength == "strong":
+        return
+    if report.strength == "weak" and override_reason:
+        return
+    if report.strength == "weak":
+        raise InsufficientEvidence(
+            "Only weak evidence (public key material); approving needs an override reason."
+        )
+    raise InsufficientEvidence("No evidence matches the account; it cannot be approved.")
+
+
+def _exposed_tokens(session: Session, report: VerificationReport) -> list[AccessToken]:
+    return [session.get(AccessToken, tid) for tid in report.exposed_token_ids]
+
+
+def approve_ticket(
+    session: Session,
+    *,
+    ticket_id: int,
+    staff: str,
+    reason: str | None = None,
+    expected_version: int | None = None,
+    clock: Clock = system_clock,
+) -> Decision:
+    """Approve on strong evidence (or weak evidence with ``reason`` as the recorded
+    override): reset the account's 2FA, revoke the access tokens the ticket exposed, mark
+    the ticket approved, audit it and queue the approval email(s). Raises
+    ``InsufficientEvidence``, ``TicketAlreadyDecided``, ``TicketLocked``, ``TicketChanged``."""
+    now = clock()
+    ticket = load_actionable(
+        session, ticket_id=ticket_id, staff=staff, now=now, expected_version=expected_version
+    )
+    if _approved_before(session, ticket_id):
+        raise TicketAlreadyDecided(ticket_id, "approved")
+    override = (reason or "").strip() or None
+    report = compute_report(session, ticket, clock=clock)
+    _approvable(report, override)
+    user = session.get(User, report.user_id)
+    transition(
+        session,
+        ticket,
+        staff=staff,
+        version=ticket.version,
+        now=now,
+        values={
+            "status": "approved",
+            "decided_at": now,
+            "decided_by": staff,
+            "decision_reason": override,
+            "user_id": user.id,
+            "evidence_strength": report.strength,
+        },
+    )
+    store_report(session, report)
+    actor = f"staff:{staff}"
+    tokens = _exposed_tokens(session, report)
+    reset_two_factor(session, user=user, actor=actor, ticket_id=ticket_id, clock=clock)
+    for token in tokens:
+        revoke_token(
+            session,
+            user=user,
+            token_id=token.id,
+            actor=actor,
+            reason=f"exposed in support ticket #{ticket_id}",
+            ticket_id=ticket_id,
+            clock=clock,
+        )
+    record_event(
+        session,
+        action=APPROVED_ACTION,
+        actor=actor,
+        user_id=user.id,
+        ticket_id=ticket_id,
+        details={
+            "strength": report.strength,
+            "override_reason": override,
+            "checks": [f"{c.name}:{c.result}: {c.reason}" for c in report.checks],
+            "flags": report.flags,
+            "revoked_tokens": [{"id": t.id, "last4": t.last4} for t in tokens],
+        },
+        clock=clock,
+    )
+    queued = [
+        emails.queue_ticket_email(
+            session,
+            ticket,
+            template="approved",
+            to=user.email,
+            context=emails.approved_context(ticket, user, tokens),
+            user_id=user.id,
+            clock=clock,
+        )
+    ]
+    if ticket.requester_email.lower() != user.email:
+        queued.append(
+            emails.queue_ticket_email(
+                session,
+                ticket,
+                template="approved_requester",
+                to=ticket.requester_email,
+                context=emails.approved_requester_context(ticket),
+                user_id=None,
+                clock=clock,
+            )
+        )
+    return Decision(
+        ticket_id=ticket_id,
+        status="approved",
+        staff=staff,
+        at=now,
+        version=ticket.version,
+        strength=report.strength,
+        override_reason=override,
+        revoked_token_ids=[t.id for t in tokens],
+        email_ids=[e.id for e in queued],
+    )
+
+
+def deny_ticket(
+    session: Session,
+    *,
+    ticket_id: int,
+    staff: str,
+    reason: str,
+    expected_version: int | None = None,
+    clock: Clock = system_clock,
+) -> Decision:
+    """Deny with a reason (sent to the requester, with how to follow up); nothing changes on
+    any account."""
+    reason = _required(reason, "reason for the denial")
+    now = clock()
+    ticket = load_actionable(
+        session, ticket_id=ticket_id, staff=staff, now=now, expected_version=expected_version
+    )
+    transition(
+        session,
+        ticket,
+        staff=staff,
+        version=ticket.version,
+        now=now,
+        values={
+            "status": "denied",
+            "decided_at": now,
+            "decided_by": staff,
+            "decision_reason": reason,
+        },
+    )
+    record_event(
+        session,
+        action="ticket.denied",
+        actor=f"staff:{staff}",
+        user_id=ticket.user_id,
+        ticket_id=ticket_id,
+        details={"reason": reason, "strength": ticket.evidence_strength},
+        clock=clock,
+    )
+    email = emails.queue_ticket_email(
+        session,
+        ticket,
+        template="denied",
+        to=ticket.requester_email,
+        context=emails.denied_context(ticket, reason),
+        user_id=None,
+        clock=clock,
+    )
+    return Decision(
+        ticket_id=ticket_id,
+        status="denied",
+        staff=staff,
+        at=now,
+        version=ticket.version,
+        strength=ticket.evidence_strength,
+        email_ids=[email.id],
+    )
+
+
+def request_more_information(
+    session: Session,
+    *,
+    ticket_id: int,
+    staff: str,
+    message: str,
+    expected_version: int | None = None,
+    clock: Clock = system_clock,
+) -> Decision:
+    """Ask the requester for more (the email repeats the signing challenge); the ticket
+    waits for the user (``awaiting_user``) until they reply."""
+    message = _required(message, "message to the requester")
+    now = clock()
+    ticket = load_actionable(
+        session, ticket_id=ticket_id, staff=staff, now=now, expected_version=expected_version
+    )
+    transition(
+        session,
+        ticket,
+        staff=staff,
+        version=ticket.version,
+        now=now,
+        values={"status": "awaiting_user"},
+    )
+    record_event(
+        session,
+        action="ticket.more_information_requested",
+        actor=f"staff:{staff}",
+        user_id=ticket.user_id,
+        ticket_id=ticket_id,
+        details={"message": message[:2000]},
+        clock=clock,
+    )
+    email = emails.queue_ticket_email(
+        session,
+        ticket,
+        template="more_information_needed",
+        to=ticket.requester_email,
+        context=emails.more_information_context(ticket, message),
+        user_id=None,
+        clock=clock,
+    )
+    return Decision(
+        ticket_id=ticket_id,
+        status="awaiting_user",
+        staff=staff,
+        at=now,
+        version=ticket.version,
+        email_ids=[email.id],
+    )
+
+
+def preview_decision_email(
+    session: Session,
+    *,
+    ticket_id: int,
+    kind: str,
+    reason: str | None = None,
+    clock: Clock = system_clock,
+) -> RenderedEmail:
+    """The email a decision would send, rendered from the same context, without queueing.
+    ``kind`` is one of ``DECISION_EMAILS``; ``reason`` is the denial reason or, for
+    ``more_information_needed``, the message to the requester."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound(f"There is no ticket #{ticket_id}.")
+    text = (reason or "").strip()
+    if kind == "approved":
+        report = compute_report(session, ticket, clock=clock)
+        if report.user_id is None:
+            raise InsufficientEvidence("No single account is resolved for this ticket.")
+        user = session.get(User, report.user_id)
+        context = emails.approved_context(ticket, user, _exposed_tokens(session, report))
+    elif kind == "approved_requester":
+        context = emails.approved_requester_context(ticket)
+    elif kind == "denied":
+        context = emails.denied_context(ticket, text)
+    elif kind == "more_information_needed":
+        context = emails.more_information_context(ticket, text)
+    else:
+        raise InvalidInput(
+            f"No decision email {kind!r}; one of {', '.join(emails.DECISION_EMAILS)}."
+        )
+    return render_email(kind, context)
