@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from backoffice.cli import accounts, portal, twofactor
+from backoffice.cli import accounts, ingest, portal, smtpd, tickets, twofactor
 
 app = typer.Typer(
     name="backoffice",
@@ -17,6 +17,10 @@ app.add_typer(accounts.app, name="accounts")
 app.add_typer(twofactor.app, name="2fa")
 twofactor.register_signin(app)
 app.command("portal")(portal.portal)
+
+app.add_typer(ingest.app, name="ingest")
+app.command("smtpd")(smtpd.smtpd)
+app.add_typer(tickets.app, name="tickets")
 
 
 def main() -> None:

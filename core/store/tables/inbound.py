@@ -25,11 +25,29 @@ class InboundMessage(SQLModel, table=True):
     """``maildir:/path``, ``mbox:/path``, ``eml:/path``, ``imap:host/folder``, ``smtp``."""
     received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     raw: bytes = Field(sa_column=Column(LargeBinary(), nullable=False))
-    """Raw bytes with access tokens redacted (everything else byte for byte)."""
+    """Raw bytes with access tokens masked in place (``core.inbound.redaction``); everything
+    else byte for byte unless a token hid behind a transfer encoding."""
     size: int
     status: str = Field(default="pending", max_length=16, index=True)
-    """pending | ticket | threaded | auto | bounce | quarantined"""
+    """pending | ticket | threaded | duplicate | auto | bounce | quarantined"""
     reason: str | None = None
     """Why it was quarantined, classified as auto/bounce, or flagged."""
     ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)
     processed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    from_addr: str | None = Field(default=None, max_length=254)
+    subject: str | None = None
+    """Decoded and token-redacted, so staff can tell quarantined mail apart."""
+
+
+class ImapCheckpoint(SQLModel, table=True):
+    """How far an IMAP folder has been ingested: UIDs are only meaningful together with the
+    folder's UIDVALIDITY, and the checkpoint moves in the same transaction as the messages."""
+
+    __tablename__ = "imap_checkpoints"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mailbox: str = Field(max_length=512, unique=True)
+    """``user@host:port/folder``"""
+    uidvalidity: int
+    last_uid: int = 0
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

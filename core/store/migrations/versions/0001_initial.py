@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 15:23:30.273020
+Create Date: 2026-11-28 15:29:18.942622
 """
 from alembic import op
 import sqlalchemy as sa
@@ -34,6 +34,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_events_ticket_id'), ['ticket_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_events_user_id'), ['user_id'], unique=False)
 
+    op.create_table('imap_checkpoints',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('mailbox', sqlmodel.sql.sqltypes.AutoString(length=512), nullable=False),
+    sa.Column('uidvalidity', sa.Integer(), nullable=False),
+    sa.Column('last_uid', sa.Integer(), nullable=False),
+    sa.Column('updated_at', core.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('mailbox')
+    )
     op.create_table('outbox_emails',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('message_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
@@ -188,6 +197,8 @@ def upgrade() -> None:
     sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('ticket_id', sa.Integer(), nullable=True),
     sa.Column('processed_at', core.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('from_addr', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=True),
+    sa.Column('subject', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('message_id', 'sha256', name='uq_inbound_message_id_sha256')
@@ -330,6 +341,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_outbox_due')
 
     op.drop_table('outbox_emails')
+    op.drop_table('imap_checkpoints')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_events_user_id'))
         batch_op.drop_index(batch_op.f('ix_audit_events_ticket_id'))

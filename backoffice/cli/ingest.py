@@ -1,0 +1,165 @@
+"""``backoffice ingest``: turn recovery emails into tickets from files or an IMAP folder.
+
+``ingest PATH...`` and ``ingest imap ...`` share one group: a first argument that is not a
+subcommand name is taken as a path (``IngestGroup``), so a file literally named ``imap`` is
+ingested with ``backoffice ingest paths imap``."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from typer.core import TyperGroup
+
+from backoffice.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    domain_errors,
+    err_console,
+    fail,
+    print_json,
+    read_secret_from_stdin,
+)
+from core.inbound import IngestOutcome, IngestReport, ingest_messages
+from core.inbound.sources import ImapConfig, ImapSource, count_messages, path_messages
+from core.store.engine import get_engine
+
+
+class IngestGroup(TyperGroup):
+    """Routes ``ingest PATH...`` to the ``paths`` command and keeps ``ingest imap`` working."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["paths", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=IngestGroup,
+    help="Ingest recovery emails: PATH... (Maildir, mbox, .eml, folders) or `imap`.",
+    no_args_is_help=True,
+)
+
+BatchOption = Annotated[
+    int, typer.Option("--batch-size", min=1, help="Messages per transaction (source marked after).")
+]
+
+
+@contextmanager
+def _progress(total: int | None, enabled: bool) -> Iterator[Callable[[IngestOutcome], None]]:
+    """A rich progress bar on a terminal; silent otherwise (or with --json)."""
+    if not enabled or not console.is_terminal:
+        yield lambda _outcome: None
+        return
+    with Progress(
+        TextColumn("[bold]ingest"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("ingest", total=total, last="")
+        yield lambda outcome: progress.update(task, advance=1, last=outcome.status)
+
+
+def _print_report(report: IngestReport, as_json: bool) -> None:
+    if as_json:
+        print_json(report.as_dict())
+        return
+    console.print(report.summary(), highlight=False)
+    for error in report.source_errors:
+        err_console.print(f"[yellow]unreadable:[/] {error}", highlight=False)
+
+
+@app.command("paths")
+@domain_errors
+def ingest_paths(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Maildir folders, mbox files, .eml files or folders.")
+    ],
+    as_json: JsonOption = False,
+    batch_size: BatchOption = 100,
+    db: DbOption = None,
+) -> None:
+    """Ingest mail from disk. A Maildir's messages move from new/ to cur/ after commit."""
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise fail(f"No such file or folder: {', '.join(missing)}")
+    report = IngestReport()
+    engine = get_engine(db)
+    total = count_messages(paths) if console.is_terminal and not as_json else None
+    with _progress(total, not as_json) as progress:
+        ingest_messages(
+            engine,
+            path_messages(paths, report.source_errors),
+            batch_size=batch_size,
+            report=report,
+            progress=progress,
+        )
+    _print_report(report, as_json)
+
+
+@app.command("imap")
+@domain_errors
+def ingest_imap(
+    host: Annotated[str, typer.Option(help="IMAP server host.")],
+    user: Annotated[str, typer.Option(help="IMAP login.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    port: Annotated[int | None, typer.Option(help="Default 993 with --ssl, else 143.")] = None,
+    folder: Annotated[str, typer.Option(help="Folder to read.")] = "INBOX",
+    ssl: Annotated[bool, typer.Option("--ssl", help="IMAPS (TLS from the start).")] = False,
+    starttls: Annotated[bool, typer.Option("--starttls", help="Upgrade with STARTTLS.")] = False,
+    move_to: Annotated[
+        str | None, typer.Option(help="Move handled mail here instead of flagging it \\Seen.")
+    ] = None,
+    watch: Annotated[
+        float | None, typer.Option("--watch", min=1, help="Keep polling every SECONDS.")
+    ] = None,
+    as_json: JsonOption = False,
+    batch_size: BatchOption = 50,
+    db: DbOption = None,
+) -> None:
+    """Ingest an IMAP folder: UID checkpoint per UIDVALIDITY, flagged after commit, never
+    deleted. Without --ssl or --starttls the connection is plain text. With --watch, Ctrl-C
+    or SIGTERM finishes the current batch and stops."""
+    if ssl and starttls:
+        raise fail("Choose one of --ssl and --starttls.")
+    password = (
+        read_secret_from_stdin("password")
+        if password_stdin
+        else typer.prompt("IMAP password", hide_input=True)
+    )
+    config = ImapConfig(
+        host=host,
+        port=port or (993 if ssl else 143),
+        user=user,
+        password=password,
+        folder=folder,
+        security="ssl" if ssl else "starttls" if starttls else "plain",
+        move_to=move_to,
+    )
+    source = ImapSource(config, get_engine(db))
+    report = IngestReport()
+    with _progress(None, not as_json) as progress:
+        if watch is None:
+            source.run_once(batch_size=batch_size, report=report, progress=progress)
+        else:
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+            stop = threading.Event()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, lambda *_: stop.set())
+            source.watch(watch, batch_size=batch_size, report=report, progress=progress, stop=stop)
+    _print_report(report, as_json)

@@ -1,0 +1,20 @@
+"""Inbound mail: raw bytes stored first, parsed, classified, mined for evidence, and turned
+into tickets; fed by Maildir, mbox, .eml files, IMAP and an SMTP receiver."""
+
+from core.inbound.pipeline import (
+    IngestOutcome,
+    SourceMessage,
+    ingest_bytes,
+    ingest_messages,
+    reprocess_quarantined,
+)
+from core.inbound.report import IngestReport
+
+__all__ = [
+    "IngestOutcome",
+    "IngestReport",
+    "SourceMessage",
+    "ingest_bytes",
+    "ingest_messages",
+    "reprocess_quarantined",
+]

@@ -1,0 +1,184 @@
+"""What a recovery email claims and proves: the account it names, SSH public keys (also when
+a mail client broke them across lines), fingerprints, armored SSH signatures and access tokens
+(kept only as a hash and a masked form). Pure: text in, ``EvidenceItem`` list out."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import struct
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from core.accounts.ssh_keys import (
+    KEY_TYPES,
+    fingerprint_sha256,
+    normalize_fingerprint,
+    parse_public_key,
+)
+from core.accounts.tokens import hash_token, mask_token, redact_tokens
+from core.accounts.users import EMAIL_RE, USERNAME_RE
+from core.errors import MalformedPublicKey
+from core.settings import get_settings
+
+KINDS = (
+    "claimed_username",
+    "claimed_email",
+    "ssh_public_key",
+    "fingerprint",
+    "ssh_signature",
+    "token",
+)
+
+TOKEN_IN_TEXT_RE = re.compile(r"(?<![A-Za-z0-9_])hf_[A-Za-z]{34}(?![A-Za-z0-9])")
+KEY_TYPE_RE = re.compile(
+    r"(?<![\w@.-])(" + "|".join(re.escape(t) for t in sorted(KEY_TYPES, key=len)[::-1]) + r")\s"
+)
+BASE64_CHUNK_RE = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+MAX_KEY_CHUNKS = 64
+SHA256_FP_RE = re.compile(r"(?<![A-Za-z0-9+/])SHA256:[A-Za-z0-9+/]{43}=?(?![A-Za-z0-9+/])")
+MD5_FP_RE = re.compile(
+    r"(?<![0-9A-Fa-f:])(?:MD5:)?(?:[0-9A-Fa-f]{2}:){15}[0-9A-Fa-f]{2}(?![0-9A-Fa-f:])"
+)
+SIGNATURE_RE = re.compile(
+    r"-----BEGIN SSH SIGNATURE-----(.*?)-----END SSH SIGNATURE-----", re.DOTALL
+)
+CLAIM_RE = re.compile(
+    r"(?i)\b(?P<label>user\s?name|user\s?id|hub\s+user(?:name)?|account(?:\s+name)?|login|"
+    r"e-?mail(?:\s+address)?|registered\s+(?:with|under|as))"
+    r"(?:\s+(?:on\s+the\s+hub|on\s+hugging\s*face))?"
+    r"\s*(?:[:=]|\bis\b|\bwas\b)?\s*[\"'`<(@]?"
+    r"(?P<value>[A-Za-z0-9][A-Za-z0-9._%+@-]*[A-Za-z0-9]|[A-Za-z0-9])"
+)
+CLAIM_STOPWORDS = {
+    "is", "was", "the", "my", "a", "an", "and", "or", "to", "on", "of", "with", "for", "i",
+    "it", "has", "have", "name", "address", "recovery", "access", "details", "settings",
+    "locked", "lost", "please", "that", "this", "but", "because", "as", "in", "at",
+}  # fmt: skip
+RESERVED_HUB_PATHS = {
+    "settings", "docs", "models", "datasets", "spaces", "login", "join", "pricing", "blog",
+    "organizations", "papers", "collections", "new", "api", "tasks", "learn", "enterprise",
+    "support", "chat", "posts", "terms-of-service", "privacy", "welcome", "notifications",
+}  # fmt: skip
+SIGNATURE_WRAP = 70
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    kind: str
+    value: str
+    """Public material only; a token's masked form."""
+    fingerprint: str | None = None
+    token_hash: str | None = None
+
+
+def _tokens(text: str) -> Iterable[EvidenceItem]:
+    for match in TOKEN_IN_TEXT_RE.finditer(text):
+        token = match.group(0)
+        yield EvidenceItem("token", mask_token(token[-4:]), token_hash=hash_token(token))
+
+
+def _ssh_keys(text: str) -> Iterable[EvidenceItem]:
+    """A key is the type word followed by base64 chunks that may be split by line breaks;
+    the shortest run of chunks that parses as a valid key wins, so trailing words that
+    happen to look like base64 ("Thanks") are not swallowed."""
+    for match in KEY_TYPE_RE.finditer(text):
+        key_type = match.group(1)
+        chunks: list[re.Match[str]] = []
+        for token in re.finditer(r"\S+", text[match.end() : match.end() + 20_000]):
+            if len(chunks) >= MAX_KEY_CHUNKS or not BASE64_CHUNK_RE.fullmatch(token.group(0)):
+                break
+            chunks.append(token)
+        data = ""
+        for chunk in chunks:
+            data += chunk.group(0)
+            if len(data) % 4:
+                continue
+            try:
+                key = parse_public_key(f"{key_type} {data}")
+            except MalformedPublicKey:
+                continue
+            rest = text[match.end() + chunk.end() :].split("\n", 1)[0].strip()
+            comment = redact_tokens(rest)[:100]
+            value = key.openssh + (f" {comment}" if comment else "")
+            yield EvidenceItem("ssh_public_key", value, fingerprint=key.fingerprint_sha256)
+            break
+
+
+def _fingerprints(text: str) -> Iterable[EvidenceItem]:
+    for regex in (SHA256_FP_RE, MD5_FP_RE):
+        for match in regex.finditer(text):
+            normalized = normalize_fingerprint(match.group(0))
+            if normalized:
+                yield EvidenceItem("fingerprint", normalized, fingerprint=normalized)
+
+
+def _signer_fingerprint(blob: bytes) -> str | None:
+    """The SHA256 fingerprint of the public key inside an SSHSIG blob (magic, version,
+    string publickey, ...), so staff see which key signed before verification runs."""
+    if not blob.startswith(b"SSHSIG") or len(blob) < 14:
+        return None
+    (length,) = struct.unpack(">I", blob[10:14])
+    key = blob[14 : 14 + length]
+    return fingerprint_sha256(key) if len(key) == length else None
+
+
+def _signatures(text: str) -> Iterable[EvidenceItem]:
+    for match in SIGNATURE_RE.finditer(text):
+        data = re.sub(r"[^A-Za-z0-9+/=]", "", match.group(1))
+        try:
+            blob = base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        signer = _signer_fingerprint(blob)
+        if signer is None:
+            continue
+        lines = [data[i : i + SIGNATURE_WRAP] for i in range(0, len(data), SIGNATURE_WRAP)]
+        armored = "\n".join(
+            ["-----BEGIN SSH SIGNATURE-----", *lines, "-----END SSH SIGNATURE-----", ""]
+        )
+        yield EvidenceItem("ssh_signature", armored, fingerprint=signer)
+
+
+def _claims(text: str, *, ignore: set[str]) -> Iterable[EvidenceItem]:
+    for match in CLAIM_RE.finditer(text):
+        value = match.group("value").rstrip(".")
+        if value.lower() in CLAIM_STOPWORDS:
+            continue
+        if "@" in value:
+            email = value.lower()
+            if EMAIL_RE.match(email) and email not in ignore:
+                yield EvidenceItem("claimed_email", email)
+        elif (
+            not match.group("label").lower().startswith(("e-mail", "email", "registered"))
+            and USERNAME_RE.match(value)
+            and not TOKEN_IN_TEXT_RE.fullmatch(value)
+        ):
+            yield EvidenceItem("claimed_username", value)
+    host = urlsplit(get_settings().hub_url).hostname or "huggingface.co"
+    for match in re.finditer(
+        rf"(?i)\b{re.escape(host)}/([A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]|[A-Za-z0-9])", text
+    ):
+        name = match.group(1)
+        if name.lower() not in RESERVED_HUB_PATHS and USERNAME_RE.match(name):
+            yield EvidenceItem("claimed_username", name)
+
+
+def extract_evidence(
+    texts: Iterable[str], *, ignore_emails: Iterable[str] = ()
+) -> list[EvidenceItem]:
+    """Every piece of evidence in ``texts`` (body first, then attachments), deduplicated, in
+    the order found. ``ignore_emails`` (e.g. the support address) are not claims."""
+    ignore = {e.lower() for e in ignore_emails}
+    found: dict[tuple[str, str, str | None], EvidenceItem] = {}
+    for text in texts:
+        if not text:
+            continue
+        for extractor in (_tokens, _ssh_keys, _fingerprints, _signatures):
+            for item in extractor(text):
+                found.setdefault((item.kind, item.value, item.token_hash), item)
+        for item in _claims(redact_tokens(text), ignore=ignore):
+            found.setdefault((item.kind, item.value.lower(), None), item)
+    return list(found.values())

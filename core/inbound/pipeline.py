@@ -1,0 +1,435 @@
+"""One inbound message through every step: store raw, parse, classify, extract evidence,
+open or thread a ticket, acknowledge. Everything happens in the caller's transaction; the
+processing after the raw insert runs in a savepoint, so a failure there quarantines the
+message (raw bytes kept, reason recorded) instead of losing it or the rest of a batch."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlmodel import Session
+
+from core.accounts.tokens import redact_tokens
+from core.clock import Clock, system_clock
+from core.errors import NotFound
+from core.inbound.classify import classify
+from core.inbound.evidence import EvidenceItem, extract_evidence
+from core.inbound.parsing import (
+    ParsedMessage,
+    UnparseableMessage,
+    header_message_id,
+    parse_message,
+)
+from core.inbound.redaction import redact_raw
+from core.inbound.report import IngestReport
+from core.inbound.storage import content_hash, insert_raw, synthetic_message_id
+from core.settings import get_settings
+from core.store.engine import session_scope
+from core.store.tables import Evidence, InboundMessage, Ticket, TicketMessage
+from core.tickets.acknowledgement import acknowledge_ticket, acknowledgements_sent
+from core.tickets.threading import (
+    add_message,
+    create_ticket,
+    find_thread,
+    is_requester,
+    record_reply,
+)
+
+log = logging.getLogger("core.inbound")
+ACK_COUNTS = "inbound.ack_counts"
+
+
+@dataclass
+class IngestOutcome:
+    status: str
+    """ticket | threaded | duplicate | auto | bounce | quarantined"""
+    message_id: str
+    inbound_id: int | None = None
+    ticket_id: int | None = None
+    reason: str | None = None
+    flagged: bool = False
+    acknowledged: bool = False
+    reopened: bool = False
+
+
+@dataclass
+class _Prepared:
+    sha256: str
+    message_id: str
+    stored_raw: bytes
+    parsed: ParsedMessage | None
+    evidence: list[EvidenceItem] = field(default_factory=list)
+    reason: str | None = None
+
+
+def _prepare(raw: bytes) -> _Prepared:
+    """Everything that needs no database: hash, parse, evidence, redacted raw copy."""
+    sha256 = content_hash(raw)
+    parsed: ParsedMessage | None = None
+    evidence: list[EvidenceItem] = []
+    reason = None
+    try:
+        parsed = parse_message(raw, max_bytes=get_settings().inbound_max_bytes)
+        evidence = extract_evidence(
+            parsed.evidence_texts(), ignore_emails=[get_settings().support_address]
+        )
+    except UnparseableMessage as exc:
+        reason = str(exc)
+        parsed = None
+    except Exception as exc:  # the stdlib parser on hostile input: quarantine, never crash
+        reason = f"parser failed: {type(exc).__name__}: {exc}"
+        parsed = None
+    message_id = (parsed.message_id if parsed else header_message_id(raw)) or (
+        synthetic_message_id(sha256)
+    )
+    token_found = parsed is None or any(item.kind == "token" for item in evidence)
+    return _Prepared(
+        sha256=sha256,
+        message_id=redact_tokens(message_id),
+        stored_raw=redact_raw(raw, token_found=token_found),
+        parsed=parsed,
+        evidence=evidence,
+        reason=redact_tokens(reason) if reason else None,
+    )
+
+
+def ingest_bytes(
+    session: Session, raw: bytes, *, source: str, clock: Clock = system_clock
+) -> IngestOutcome:
+    """Ingest one message in ``session``'s transaction; the caller commits, and only then
+    acknowledges the message at its source. Never raises for bad mail (it is quarantined);
+    database errors propagate so the caller can roll back and leave the mail at its source."""
+    prep = _prepare(raw)
+    parsed = prep.parsed
+    inbound_id = insert_raw(
+        session,
+        message_id=prep.message_id,
+        sha256=prep.sha256,
+        raw=prep.stored_raw,
+        size=len(raw),
+        source=source,
+        received_at=clock(),
+        from_addr=parsed.from_addr if parsed else None,
+        subject=redact_tokens(parsed.subject) if parsed else None,
+    )
+    if inbound_id is None:
+        return _logged(IngestOutcome("duplicate", prep.message_id, reason="already stored"))
+    if parsed is None:
+        outcome = IngestOutcome("quarantined", prep.message_id, inbound_id, reason=prep.reason)
+    else:
+        outcome = _process_safely(
+            session, inbound_id, prep.message_id, parsed, prep.evidence, clock
+        )
+    _finish(session, outcome, clock)
+    return _logged(outcome)
+
+
+def _process_safely(
+    session: Session,
+    inbound_id: int,
+    message_id: str,
+    parsed: ParsedMessage,
+    evidence: list[EvidenceItem],
+    clock: Clock,
+) -> IngestOutcome:
+    try:
+        with session.begin_nested():
+            return _process(session, inbound_id, message_id, parsed, evidence, clock)
+    except Exception as exc:
+        if not _is_message_fault(exc):
+            raise
+        log.exception("inbound %s: processing failed", redact_tokens(message_id))
+        reason = redact_tokens(f"processing failed: {type(exc).__name__}: {exc}")[:2000]
+        return IngestOutcome("quarantined", message_id, inbound_id, reason=reason)
+
+
+def _is_message_fault(exc: Exception) -> bool:
+    """A fault caused by this message's content (quarantine it) rather than by the database
+    being unavailable (roll back and retry later, leaving the mail at its source)."""
+    if isinstance(exc, OperationalError | DisconnectionError):
+        return False
+    return not (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+def _finish(session: Session, outcome: IngestOutcome, clock: Clock) -> None:
+    session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.id == outcome.inbound_id)
+        .values(
+            status=outcome.status,
+            reason=outcome.reason,
+            ticket_id=outcome.ticket_id,
+            processed_at=clock(),
+        )
+    )
+
+
+def _logged(outcome: IngestOutcome) -> IngestOutcome:
+    log.info(
+        "inbound %s: %s%s",
+        redact_tokens(outcome.message_id),
+        outcome.status,
+        f" (ticket {outcome.ticket_id})" if outcome.ticket_id else "",
+    )
+    return outcome
+
+
+def _message_fields(parsed: ParsedMessage, message_id: str) -> dict[str, object]:
+    return {
+        "message_id": message_id,
+        "from_addr": parsed.from_addr,
+        "subject": redact_tokens(parsed.subject),
+        "body_text": redact_tokens(parsed.body_text),
+        "attachments": [
+            {k: redact_tokens(v) if isinstance(v, str) else v for k, v in a.as_dict().items()}
+            for a in parsed.attachments
+        ],
+    }
+
+
+def _process(
+    session: Session,
+    inbound_id: int,
+    message_id: str,
+    parsed: ParsedMessage,
+    evidence: list[EvidenceItem],
+    clock: Clock,
+) -> IngestOutcome:
+    redelivered = _redelivery(session, inbound_id, message_id, parsed)
+    if redelivered is not None:
+        return IngestOutcome(
+            "duplicate",
+            message_id,
+            inbound_id,
+            redelivered.ticket_id,
+            reason=f"re-delivery of ticket message {redelivered.id} (same Message-ID and text)",
+        )
+    kind = classify(parsed)
+    if kind.kind != "request":
+        refs = parsed.original_message_ids + parsed.thread_ids
+        match = find_thread(session, references=refs, subject="") if refs else None
+        ticket_id = match.ticket.id if match else None
+        if match and kind.kind == "bounce":
+            add_message(
+                session,
+                match.ticket,
+                direction="in",
+                inbound_message_id=inbound_id,
+                clock=clock,
+                **_message_fields(parsed, message_id),
+            )
+        return IngestOutcome(kind.kind, message_id, inbound_id, ticket_id, reason=kind.reason)
+
+    match = find_thread(session, references=parsed.thread_ids, subject=parsed.subject)
+    if match and is_requester(match.ticket, parsed.from_addr):
+        ticket = match.ticket
+        reopened = record_reply(session, ticket, message_id=message_id, clock=clock)
+        _claim(ticket, evidence)
+        _attach(session, ticket, inbound_id, message_id, parsed, evidence, clock)
+        return IngestOutcome(
+            "threaded", message_id, inbound_id, ticket.id, reason=match.how, reopened=reopened
+        )
+
+    flag_reason = None
+    if match:
+        flag_reason = redact_tokens(
+            f"Refers to ticket #{match.ticket.id} ({match.how}) but comes from "
+            f"{parsed.from_addr}, not its requester"
+        )
+    claimed = _claims(evidence)
+    ticket = create_ticket(
+        session,
+        requester_email=parsed.from_addr,
+        requester_name=redact_tokens(parsed.from_name),
+        subject=redact_tokens(parsed.subject),
+        message_id=message_id,
+        claimed_username=claimed.get("claimed_username"),
+        claimed_email=claimed.get("claimed_email"),
+        flag_reason=flag_reason,
+        clock=clock,
+    )
+    _attach(session, ticket, inbound_id, message_id, parsed, evidence, clock)
+    acknowledged = _acknowledge(session, ticket, message_id, parsed, clock)
+    return IngestOutcome(
+        "ticket",
+        message_id,
+        inbound_id,
+        ticket.id,
+        reason=flag_reason,
+        flagged=flag_reason is not None,
+        acknowledged=acknowledged,
+    )
+
+
+def _redelivery(
+    session: Session, inbound_id: int, message_id: str, parsed: ParsedMessage
+) -> TicketMessage | None:
+    """The same email delivered again with different transport headers (another source,
+    another hop): same Message-ID, sender, subject and text. A reused Message-ID with other
+    content is a different message and goes on."""
+    if message_id.endswith("@synthetic>"):
+        return None
+    fields = _message_fields(parsed, message_id)
+    for earlier in session.execute(
+        select(TicketMessage).where(
+            TicketMessage.message_id == message_id,
+            TicketMessage.direction == "in",
+            TicketMessage.inbound_message_id != inbound_id,
+        )
+    ).scalars():
+        if (earlier.from_addr, earlier.subject, earlier.body_text) == (
+            fields["from_addr"],
+            fields["subject"],
+            fields["body_text"],
+        ):
+            return earlier
+    return None
+
+
+def _claims(evidence: list[EvidenceItem]) -> dict[str, str]:
+    claims: dict[str, str] = {}
+    for item in evidence:
+        if item.kind in ("claimed_username", "claimed_email"):
+            claims.setdefault(
+                item.kind, item.value[: 96 if item.kind == "claimed_username" else 254]
+            )
+    return claims
+
+
+def _claim(ticket: Ticket, evidence: list[EvidenceItem]) -> None:
+    """A reply may name the account the first email forgot; it never overrides a claim."""
+    claims = _claims(evidence)
+    ticket.claimed_username = ticket.claimed_username or claims.get("claimed_username")
+    ticket.claimed_email = ticket.claimed_email or claims.get("claimed_email")
+
+
+def _attach(
+    session: Session,
+    ticket: Ticket,
+    inbound_id: int,
+    message_id: str,
+    parsed: ParsedMessage,
+    evidence: list[EvidenceItem],
+    clock: Clock,
+) -> TicketMessage:
+    message = add_message(
+        session,
+        ticket,
+        direction="in",
+        inbound_message_id=inbound_id,
+        clock=clock,
+        **_message_fields(parsed, message_id),
+    )
+    if evidence:
+        session.flush()
+        now = clock()
+        session.add_all(
+            Evidence(
+                ticket_id=ticket.id,
+                ticket_message_id=message.id,
+                kind=item.kind,
+                value=item.value,
+                fingerprint=item.fingerprint,
+                token_hash=item.token_hash,
+                created_at=now,
+            )
+            for item in evidence
+        )
+    return message
+
+
+def _acknowledge(
+    session: Session, ticket: Ticket, message_id: str, parsed: ParsedMessage, clock: Clock
+) -> bool:
+    """Acknowledge within the daily limit; the per-sender count is kept in the session for
+    the length of a batch so a thousand messages do not cost a thousand count queries."""
+    counts: dict[str, int] = session.info.setdefault(ACK_COUNTS, {})
+    to = ticket.requester_email
+    if to not in counts:
+        counts[to] = acknowledgements_sent(session, to, clock=clock)
+    real_id = None if message_id.endswith("@synthetic>") else message_id
+    email = acknowledge_ticket(
+        session,
+        ticket,
+        in_reply_to=real_id,
+        references=parsed.references if real_id else (),
+        clock=clock,
+        sent_recently=counts[to],
+    )
+    if email is not None:
+        counts[to] += 1
+    return email is not None
+
+
+def reprocess_quarantined(
+    session: Session, inbound_id: int, *, clock: Clock = system_clock
+) -> IngestOutcome:
+    """Run a quarantined message through the pipeline again (after a fix or a raised size
+    limit). Tokens were masked when it was stored, so none can be hashed now."""
+    row = session.get(InboundMessage, inbound_id)
+    if row is None or row.status != "quarantined":
+        raise NotFound(f"No quarantined inbound message {inbound_id}.")
+    prep = _prepare(row.raw)
+    if prep.parsed is None:
+        outcome = IngestOutcome("quarantined", row.message_id, row.id, reason=prep.reason)
+    else:
+        outcome = _process_safely(
+            session, row.id, row.message_id, prep.parsed, prep.evidence, clock
+        )
+    _finish(session, outcome, clock)
+    return _logged(outcome)
+
+
+@dataclass
+class SourceMessage:
+    """One message from a source; ``done`` marks it handled there, called only after the
+    transaction holding it committed."""
+
+    raw: bytes
+    source: str
+    done: Callable[[], None] | None = None
+    key: object = None
+
+
+def ingest_messages(
+    engine: Engine,
+    messages: Iterable[SourceMessage],
+    *,
+    clock: Clock = system_clock,
+    batch_size: int = 100,
+    report: IngestReport | None = None,
+    in_transaction: Callable[[Session, list[SourceMessage]], None] | None = None,
+    progress: Callable[[IngestOutcome], None] | None = None,
+) -> IngestReport:
+    """Ingest a stream in transactions of ``batch_size`` messages. After each commit the
+    batch's messages are marked done at their source; a crash before that leaves them there,
+    and the next run finds them already stored (a duplicate, not a second ticket).
+    ``in_transaction`` lets a source save its own checkpoint in the same commit."""
+    report = report or IngestReport()
+    for batch in _batches(messages, max(1, batch_size)):
+        with session_scope(engine) as session:
+            outcomes = [ingest_bytes(session, m.raw, source=m.source, clock=clock) for m in batch]
+            if in_transaction is not None:
+                in_transaction(session, batch)
+        for message, outcome in zip(batch, outcomes, strict=True):
+            if message.done is not None:
+                message.done()
+            report.add(outcome)
+            if progress is not None:
+                progress(outcome)
+    return report
+
+
+def _batches(items: Iterable[SourceMessage], size: int) -> Iterator[list[SourceMessage]]:
+    batch: list[SourceMessage] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

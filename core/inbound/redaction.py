@@ -1,0 +1,84 @@
+"""Access tokens out of the stored raw copy. A token typed in a plain ASCII body is masked in
+place (same length, so the rest stays byte for byte); a token hidden by a transfer encoding
+(base64, quoted-printable, RFC 2047) needs the affected parts re-encoded."""
+
+from __future__ import annotations
+
+import email
+import re
+from email.message import Message
+from email.policy import default
+
+RAW_TOKEN_RE = re.compile(rb"hf_[A-Za-z]{30}([A-Za-z]{4})")
+TEXT_TOKEN_RE = re.compile(r"hf_[A-Za-z]{30}([A-Za-z]{4})")
+RAW_MASK = "hf_" + "*" * 30
+"""Same length as a token and not itself a token, so a re-parse finds nothing to extract."""
+
+
+def mask_in_place(text: str) -> str:
+    return TEXT_TOKEN_RE.sub(lambda m: RAW_MASK + m.group(1), text)
+
+
+def _mask_bytes(raw: bytes) -> bytes:
+    return RAW_TOKEN_RE.sub(lambda m: RAW_MASK.encode() + m.group(1), raw)
+
+
+def _leaf_has_token(part: Message) -> bool:
+    payload = part.get_payload(decode=True)
+    return isinstance(payload, bytes) and RAW_TOKEN_RE.search(payload) is not None
+
+
+def _rewrite(raw: bytes) -> bytes:
+    msg = email.message_from_bytes(raw, policy=default)
+    for part in msg.walk():
+        for name, value in list(part.items()):
+            text = str(value)
+            if TEXT_TOKEN_RE.search(text):
+                part.replace_header(name, mask_in_place(text))
+        if part.is_multipart() or not _leaf_has_token(part):
+            continue
+        payload = part.get_payload(decode=True)
+        charset = part.get_content_charset() or "utf-8"
+        try:
+            text = payload.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            charset, text = "utf-8", payload.decode("latin-1")
+        del part["Content-Transfer-Encoding"]
+        if part.get_content_maintype() == "text":
+            part.set_payload(mask_in_place(text), charset=charset)
+        else:
+            part.set_payload(_mask_bytes(payload).decode("latin-1"), charset="latin-1")
+    return msg.as_bytes()
+
+
+def contains_token(raw: bytes) -> bool:
+    """True if a token survives anywhere in ``raw``: in the bytes or in any decoded part
+    or header."""
+    if RAW_TOKEN_RE.search(raw):
+        return True
+    msg = email.message_from_bytes(raw, policy=default)
+    for part in msg.walk():
+        if any(TEXT_TOKEN_RE.search(str(v)) for _k, v in part.items()):
+            return True
+        if not part.is_multipart() and _leaf_has_token(part):
+            return True
+    return False
+
+
+def redact_raw(raw: bytes, *, token_found: bool) -> bytes:
+    """``raw`` with every access token masked. ``token_found`` says the parsed text held a
+    token; only then is the slower decode-and-rewrite path checked. If a token would still
+    survive, the message is reduced to its headers and a note: storing it is never worth it."""
+    masked = _mask_bytes(raw)
+    if not token_found or not contains_token(masked):
+        return masked
+    try:
+        rewritten = _rewrite(masked)
+    except Exception:  # damaged structure: fall through to the lossy copy
+        rewritten = None
+    if rewritten is not None and not contains_token(rewritten):
+        return rewritten
+    head = masked.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
+    note = b"\n\n[body removed: it held an access token that could not be redacted]\n"
+    lossy = _mask_bytes(head) + note
+    return lossy if not contains_token(lossy) else b"Subject: [removed]" + note

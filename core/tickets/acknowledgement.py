@@ -1,0 +1,90 @@
+"""The automatic "we received your request" email of a new ticket, with its signing
+challenge. It is an auto-reply (RFC 3834), threads under the user's message, and one address
+gets only a few per day so a mail loop or a flood cannot make us a spam cannon."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from core.clock import Clock, system_clock
+from core.mail.outbox import queue_email
+from core.settings import get_settings
+from core.store.tables import OutboxEmail, Ticket
+from core.tickets.challenge import challenge_text, signing_command
+from core.tickets.threading import add_message
+
+TEMPLATE = "ticket_received"
+MAX_REFERENCES = 10
+
+
+def acknowledgements_sent(session: Session, to: str, *, clock: Clock = system_clock) -> int:
+    """Acknowledgements queued to ``to`` in the last 24 hours (the outbox is the record)."""
+    since = clock() - timedelta(days=1)
+    return session.exec(
+        select(func.count())
+        .select_from(OutboxEmail)
+        .where(
+            OutboxEmail.template == TEMPLATE,
+            OutboxEmail.to_addr == to.lower(),
+            OutboxEmail.created_at >= since,
+        )
+    ).one()
+
+
+def acknowledge_ticket(
+    session: Session,
+    ticket: Ticket,
+    *,
+    in_reply_to: str | None,
+    references: Sequence[str] = (),
+    clock: Clock = system_clock,
+    sent_recently: int | None = None,
+) -> OutboxEmail | None:
+    """Queue the acknowledgement in the caller's transaction and add it to the ticket's
+    conversation; None when the requester already got the daily maximum or is ourselves.
+    ``sent_recently`` lets a batch pass a count it keeps itself instead of a query."""
+    settings = get_settings()
+    to = ticket.requester_email.lower()
+    if to == settings.support_address.lower():
+        return None
+    if sent_recently is None:
+        sent_recently = acknowledgements_sent(session, to, clock=clock)
+    if sent_recently >= settings.ack_max_per_sender_per_day:
+        return None
+    refs = [*references, in_reply_to] if in_reply_to else list(references)
+    email = queue_email(
+        session,
+        template=TEMPLATE,
+        to=to,
+        context={
+            "ticket_number": ticket.id,
+            "requester_name": ticket.requester_name,
+            "subject": ticket.subject,
+            "challenge_text": challenge_text(ticket),
+            "challenge_expires": ticket.challenge_expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+            "signing_command": signing_command(),
+            "support_name": settings.support_name,
+            "hub_url": settings.hub_url,
+        },
+        ticket_id=ticket.id,
+        user_id=ticket.user_id,
+        in_reply_to=in_reply_to,
+        references=list(dict.fromkeys(refs))[-MAX_REFERENCES:],
+        auto_submitted="auto-replied",
+        clock=clock,
+    )
+    add_message(
+        session,
+        ticket,
+        direction="out",
+        message_id=email.message_id,
+        from_addr=settings.support_address,
+        subject=email.subject,
+        body_text=email.body_text,
+        clock=clock,
+    )
+    return email
