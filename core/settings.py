@@ -44,12 +44,31 @@ class Settings(BaseSettings):
         3, description="Acknowledgement emails sent to one address per 24 hours at most."
     )
 
+    staff_session_idle_minutes: int = Field(
+        30, description="A staff session ends after this long without activity."
+    )
+    ticket_lease_minutes: int = Field(
+        30, description="How long a claim keeps a ticket for one staff member."
+    )
+
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     smtp_starttls: bool = False
     smtp_ssl: bool = False
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = Field(30, description="SMTP connect and command timeout.")
+    outbox_batch_size: int = Field(100, description="Rows one sender claims at a time.")
+    outbox_max_attempts: int = Field(
+        8, description="Temporary failures (4xx, no connection) tolerated before a row fails."
+    )
+    outbox_retry_base_seconds: int = Field(
+        60, description="First retry delay; doubles on each further temporary failure."
+    )
+    outbox_retry_max_seconds: int = Field(6 * 3600, description="Longest retry delay.")
+    outbox_claim_seconds: int = Field(
+        300, description="A claimed row left in 'sending' this long is taken by another worker."
+    )
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'backoffice.db'}"

@@ -5,6 +5,7 @@ from core.store.tables.accounts import AccessToken, SshKey, User
 from core.store.tables.audit import AuditEvent
 from core.store.tables.inbound import InboundMessage
 from core.store.tables.outbox import OutboxEmail
+from core.store.tables.staff import StaffMember
 from core.store.tables.tickets import Evidence, Ticket, TicketMessage, TicketNote
 from core.store.tables.twofactor import RecoveryCode, SecondFactorThrottle, TotpRegistration
 from core.store.tables.verification import VerificationReportRow
@@ -18,6 +19,7 @@ __all__ = [
     "RecoveryCode",
     "SecondFactorThrottle",
     "SshKey",
+    "StaffMember",
     "Ticket",
     "TicketMessage",
     "TicketNote",

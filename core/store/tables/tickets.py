@@ -5,18 +5,31 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, text
 from sqlmodel import Field, SQLModel
 
 from core.store.types import UTCDateTime
 
 TICKET_STATUSES = ("new", "open", "awaiting_user", "approved", "denied", "closed")
 OPEN_STATUSES = ("new", "open", "awaiting_user")
+OPEN_STATUSES_SQL = "status IN ('new', 'open', 'awaiting_user')"
+"""Literal (not bound) so that queries can prove they match the partial index below."""
 
 
 class Ticket(SQLModel, table=True):
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_tickets_status_created", "status", "created_at"),
+        Index(
+            "ix_tickets_open_created",
+            "created_at",
+            "id",
+            sqlite_where=text(OPEN_STATUSES_SQL),
+            postgresql_where=text(OPEN_STATUSES_SQL),
+        ),
+    )
+    """The partial index keeps the default queue (open tickets, oldest first) and the
+    oldest-open figure fast however many decided tickets pile up."""
 
     id: int | None = Field(default=None, primary_key=True)
     """The ticket number shown to users and staff (``[#123]``)."""

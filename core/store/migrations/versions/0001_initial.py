@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 15:29:18.942622
+Create Date: 2026-11-28 15:26:36.467990
 """
 from alembic import op
 import sqlalchemy as sa
@@ -139,6 +139,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_ssh_keys_fingerprint_md5'), ['fingerprint_md5'], unique=False)
         batch_op.create_index(batch_op.f('ix_ssh_keys_user_id'), ['user_id'], unique=False)
 
+    op.create_table('staff_members',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', core.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id')
+    )
     op.create_table('tickets',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('subject', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -172,6 +181,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_tickets_claimed_username'), ['claimed_username'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_evidence_strength'), ['evidence_strength'], unique=False)
+        batch_op.create_index('ix_tickets_open_created', ['created_at', 'id'], unique=False, sqlite_where=sa.text("status IN ('new', 'open', 'awaiting_user')"), postgresql_where=sa.text("status IN ('new', 'open', 'awaiting_user')"))
         batch_op.create_index(batch_op.f('ix_tickets_requester_email'), ['requester_email'], unique=False)
         batch_op.create_index('ix_tickets_status_created', ['status', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_user_id'), ['user_id'], unique=False)
@@ -307,6 +317,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_tickets_user_id'))
         batch_op.drop_index('ix_tickets_status_created')
         batch_op.drop_index(batch_op.f('ix_tickets_requester_email'))
+        batch_op.drop_index('ix_tickets_open_created', sqlite_where=sa.text("status IN ('new', 'open', 'awaiting_user')"), postgresql_where=sa.text("status IN ('new', 'open', 'awaiting_user')"))
         batch_op.drop_index(batch_op.f('ix_tickets_evidence_strength'))
         batch_op.drop_index(batch_op.f('ix_tickets_created_at'))
         batch_op.drop_index(batch_op.f('ix_tickets_claimed_username'))
@@ -314,6 +325,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_tickets_assignee'))
 
     op.drop_table('tickets')
+    op.drop_table('staff_members')
     with op.batch_alter_table('ssh_keys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ssh_keys_user_id'))
         batch_op.drop_index(batch_op.f('ix_ssh_keys_fingerprint_md5'))

@@ -1,0 +1,192 @@
+"""The staff queue: one page of tickets, oldest first, filtered and searched in SQL.
+
+Everything runs on indexes so a page costs the same with a hundred tickets or a million:
+the default view (open tickets) walks the partial index ``ix_tickets_open_created``, a
+single status walks ``ix_tickets_status_created``, and a search resolves to equality look-ups
+on indexed columns. Totals are counted up to a cap (shown as "10,000+") instead of scanning
+every decided ticket."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, text
+from sqlmodel import Session
+
+from core.accounts.users import find_user
+from core.clock import Clock, system_clock
+from core.store.tables import Ticket, User
+from core.store.tables.tickets import OPEN_STATUSES, OPEN_STATUSES_SQL, TICKET_STATUSES
+
+COUNT_CAP = 10_000
+UNASSIGNED = ""
+TICKET_NUMBER_RE = re.compile(r"#?(\d{1,18})")
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    statuses: tuple[str, ...] = OPEN_STATUSES
+    """Empty means every status."""
+    evidence: tuple[str, ...] = ()
+    """none | weak | strong; empty means any."""
+    assignee: str | None = None
+    """None: anyone or no one; ``UNASSIGNED`` (""): nobody holds a lease; else that name."""
+    older_than_hours: float | None = None
+    search: str = ""
+    """A ticket number (``123`` or ``#123``), an email address or a username (exact)."""
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    id: int
+    subject: str
+    status: str
+    created_at: datetime
+    age: timedelta
+    requester: str
+    claimed_account: str
+    evidence_strength: str
+    assignee: str | None
+    flagged: bool
+
+
+@dataclass(frozen=True)
+class Count:
+    value: int
+    capped: bool
+
+    def __str__(self) -> str:
+        return f"{self.value:,}+" if self.capped else f"{self.value:,}"
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[QueueRow]
+    total: Count
+    page: int
+    page_size: int
+    status_counts: dict[str, Count] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total.value // self.page_size))
+
+
+def _status_condition(statuses: tuple[str, ...]) -> ColumnElement[bool] | None:
+    if not statuses or set(statuses) == set(TICKET_STATUSES):
+        return None
+    if set(statuses) == set(OPEN_STATUSES):
+        return text(OPEN_STATUSES_SQL)
+    if len(statuses) == 1:
+        return Ticket.status == statuses[0]
+    return Ticket.status.in_(statuses)
+
+
+def _search_condition(session: Session, search: str) -> ColumnElement[bool] | None:
+    query = search.strip()
+    if not query:
+        return None
+    number = TICKET_NUMBER_RE.fullmatch(query)
+    if number:
+        return Ticket.id == int(number.group(1))
+    user = find_user(session, query)
+    terms: list[ColumnElement[bool]] = []
+    if user is not None:
+        terms.append(Ticket.user_id == user.id)
+    if "@" in query:
+        email = query.lower()
+        terms += [Ticket.requester_email == email, Ticket.claimed_email == email]
+    else:
+        terms.append(Ticket.claimed_username.in_(sorted({query, query.lower()})))
+    return or_(*terms) if terms else false()
+
+
+def _conditions(session: Session, flt: QueueFilter, now: datetime) -> list[ColumnElement[bool]]:
+    conditions = [
+        c
+        for c in (_status_condition(flt.statuses), _search_condition(session, flt.search))
+        if c is not None
+    ]
+    if flt.evidence:
+        conditions.append(Ticket.evidence_strength.in_(flt.evidence))
+    if flt.older_than_hours is not None:
+        conditions.append(Ticket.created_at <= now - timedelta(hours=flt.older_than_hours))
+    if flt.assignee == UNASSIGNED:
+        conditions.append(
+            or_(Ticket.assignee.is_(None), Ticket.lease_until.is_(None), Ticket.lease_until <= now)
+        )
+    elif flt.assignee is not None:
+        conditions.append(and_(Ticket.assignee == flt.assignee, Ticket.lease_until > now))
+    return conditions
+
+
+def capped_count(session: Session, conditions: list[ColumnElement[bool]], cap: int) -> Count:
+    """``count(*)`` that stops after ``cap`` rows, so a huge status costs at most ``cap``
+    index steps."""
+    inner = select(Ticket.id).where(*conditions).limit(cap + 1).subquery()
+    value = session.execute(select(func.count()).select_from(inner)).scalar_one()
+    return Count(min(value, cap), value > cap)
+
+
+def status_counts(session: Session, *, cap: int = COUNT_CAP) -> dict[str, Count]:
+    """Tickets per status (each capped), in status order."""
+    return {s: capped_count(session, [Ticket.status == s], cap) for s in TICKET_STATUSES}
+
+
+def queue_page(
+    session: Session,
+    flt: QueueFilter = QueueFilter(),
+    *,
+    page: int = 1,
+    page_size: int = 50,
+    with_counts: bool = True,
+    clock: Clock = system_clock,
+) -> QueuePage:
+    """One page of the queue (1-based), oldest ticket first."""
+    now = clock()
+    page = max(1, page)
+    conditions = _conditions(session, flt, now)
+    account = func.coalesce(User.username, Ticket.claimed_username, Ticket.claimed_email, "")
+    stmt = (
+        select(
+            Ticket.id,
+            Ticket.subject,
+            Ticket.status,
+            Ticket.created_at,
+            Ticket.requester_email,
+            account,
+            Ticket.evidence_strength,
+            Ticket.assignee,
+            Ticket.lease_until,
+            Ticket.flagged,
+        )
+        .outerjoin(User, User.id == Ticket.user_id)
+        .where(*conditions)
+        .order_by(Ticket.created_at, Ticket.id)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
+    rows = [
+        QueueRow(
+            id=r[0],
+            subject=r[1],
+            status=r[2],
+            created_at=r[3],
+            age=now - r[3],
+            requester=r[4],
+            claimed_account=r[5],
+            evidence_strength=r[6],
+            assignee=r[7] if r[8] is not None and r[8] > now else None,
+            flagged=bool(r[9]),
+        )
+        for r in session.execute(stmt)
+    ]
+    return QueuePage(
+        rows=rows,
+        total=capped_count(session, conditions, COUNT_CAP),
+        page=page,
+        page_size=page_size,
+        status_counts=status_counts(session) if with_counts else {},
+    )
