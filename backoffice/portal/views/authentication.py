@@ -130,7 +130,12 @@ def enrolment(user: User, prov: Provisioning) -> None:
     )
     qr, manual = st.columns([2, 3], vertical_alignment="top")
     with qr:
-        st.image(prov.qr_png(), caption="Scan with your authenticator app", width=220)
+        st.image(
+            prov.qr_png(),
+            caption="Scan with your authenticator app",
+            width=220,
+            output_format="PNG",
+        )
     with manual, st.container(key="manual_entry"):
         st.markdown("**Or enter the details manually**")
         st.caption("Key")

@@ -15,7 +15,7 @@ USE_RECOVERY_CODE = "Lost access to your two-factor authentication app? Use a re
 def password_step() -> None:
     st.title("Log in")
     st.write("Log in to your Hugging Face account.")
-    with st.form("signin_form", clear_on_submit=False, border=True):
+    with st.form("signin_form", clear_on_submit=True):
         login = st.text_input("Username or Email address", key="signin_login")
         password = st.text_input("Password", type="password", key="signin_password")
         submitted = st.form_submit_button("Login", type="primary", key="signin_submit")
