@@ -63,8 +63,8 @@ class ParsedMessage:
         return list(seen)
 
     def evidence_texts(self) -> list[str]:
-        """Every text evidence may hide in: the body, then textual attachments."""
-        return [self.body_text, *(a.text for a in self.attachments if a.text)]
+        """Every text evidence may hide in: subject, body, then textual attachments."""
+        return [self.subject, self.body_text, *(a.text for a in self.attachments if a.text)]
 
 
 CLASSIFY_HEADERS = (
@@ -185,6 +185,9 @@ class _Walker:
 
     def walk(self, part: Message, *, in_report: bool = False) -> None:
         ctype = part.get_content_type()
+        if ctype == "message/rfc822":
+            self._nested(part, in_report=in_report)
+            return
         if part.is_multipart():
             children = [c for c in part.get_payload() if isinstance(c, Message)]
             if ctype == "multipart/alternative" and children:
@@ -193,9 +196,6 @@ class _Walker:
             report = in_report or ctype == "multipart/report"
             for child in children:
                 self.walk(child, in_report=report)
-            return
-        if ctype == "message/rfc822":
-            self._nested(part, in_report=in_report)
             return
         if ctype == "text/rfc822-headers":
             headers = BytesHeaderParser(policy=default).parsebytes(
