@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from backoffice.cli import accounts, ingest, portal, smtpd, tickets, twofactor
+from backoffice.cli import (
+    accounts,
+    decisions,
+    ingest,
+    mail,
+    outbox,
+    portal,
+    smtpd,
+    tickets,
+    twofactor,
+)
 
 app = typer.Typer(
     name="backoffice",
@@ -21,6 +31,9 @@ app.command("portal")(portal.portal)
 app.add_typer(ingest.app, name="ingest")
 app.command("smtpd")(smtpd.smtpd)
 app.add_typer(tickets.app, name="tickets")
+decisions.register()
+app.add_typer(mail.app, name="mail")
+app.add_typer(outbox.app, name="outbox")
 
 
 def main() -> None:

@@ -12,7 +12,8 @@ from aiosmtpd.handlers import Mailbox
 
 def start_capture(directory: Path, *, host: str = "127.0.0.1", port: int = 1025) -> Controller:
     """Start the server in a background thread and return its controller (``.stop()``)."""
-    directory.mkdir(parents=True, exist_ok=True)
+    for sub in ("tmp", "new", "cur"):
+        (directory / sub).mkdir(parents=True, exist_ok=True)
     controller = Controller(Mailbox(directory), hostname=host, port=port)
     controller.start()
     return controller

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.errors import NotFound
+from core.mail.render import template_names
 from core.settings import get_settings
 from core.tickets.challenge import signing_command
 
@@ -83,6 +84,8 @@ def sample_context(name: str) -> dict[str, Any]:
             }
         ),
     }
+    if name not in template_names():
+        raise NotFound(f"No email template named {name!r}.")
     if name not in samples:
         raise NotFound(f"No sample data for the email {name!r}.")
     return samples[name]()

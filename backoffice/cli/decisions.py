@@ -1,0 +1,171 @@
+"""``backoffice tickets verify|approve|deny|request-info|preview``: the decision commands,
+added to the ``tickets`` group."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from backoffice.cli import tickets
+from backoffice.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    domain_errors,
+    open_session,
+    print_json,
+)
+from core.decisions import (
+    DECISION_EMAILS,
+    Decision,
+    approve_ticket,
+    deny_ticket,
+    preview_decision_email,
+    request_more_information,
+)
+from core.tickets.reading import get_ticket
+from core.verification import VerificationReport, verify_ticket
+
+TicketArg = Annotated[int, typer.Argument(help="Ticket number.")]
+StaffOption = Annotated[str, typer.Option("--as", help="The staff member deciding.")]
+VersionOption = Annotated[
+    int | None,
+    typer.Option("--expected-version", help="Refuse if the ticket changed since this version."),
+]
+COLORS = {"pass": "green", "weak": "yellow", "fail": "red"}
+
+
+def _print_report(report: VerificationReport) -> None:
+    table = Table("check", "result", "reason")
+    for check in report.checks:
+        color = COLORS[check.result]
+        table.add_row(check.name, f"[{color}]{check.result}[/]", check.reason)
+    console.print(table)
+    for flag in report.flags:
+        console.print(f"[red]flag:[/] {flag}", highlight=False)
+    console.print(
+        f"strength: [bold]{report.strength}[/]  recommendation: [bold]{report.recommendation}[/]"
+        f" — {report.summary}",
+        highlight=False,
+    )
+
+
+def _print_decision(decision: Decision, as_json: bool) -> None:
+    if as_json:
+        print_json(asdict(decision))
+        return
+    extra = (
+        f", {len(decision.revoked_token_ids)} token(s) revoked"
+        if decision.revoked_token_ids
+        else ""
+    )
+    console.print(
+        f"Ticket #{decision.ticket_id} is now {decision.status} (by {decision.staff}"
+        f"{extra}, {len(decision.email_ids)} email(s) queued).",
+        highlight=False,
+    )
+
+
+@domain_errors
+def verify(ticket_id: TicketArg, as_json: JsonOption = False, db: DbOption = None) -> None:
+    """Check the ticket's evidence against the account and store the report."""
+    with open_session(db) as session:
+        report = verify_ticket(session, get_ticket(session, ticket_id))
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        _print_report(report)
+
+
+@domain_errors
+def approve(
+    ticket_id: TicketArg,
+    staff: StaffOption,
+    reason: Annotated[
+        str | None, typer.Option(help="Required to approve on weak evidence (recorded).")
+    ] = None,
+    expected_version: VersionOption = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Approve: reset the account's 2FA, revoke exposed tokens, queue the emails."""
+    with open_session(db) as session:
+        decision = approve_ticket(
+            session,
+            ticket_id=ticket_id,
+            staff=staff,
+            reason=reason,
+            expected_version=expected_version,
+        )
+    _print_decision(decision, as_json)
+
+
+@domain_errors
+def deny(
+    ticket_id: TicketArg,
+    staff: StaffOption,
+    reason: Annotated[str, typer.Option(help="Why; it is sent to the requester.")],
+    expected_version: VersionOption = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Deny with a reason; the requester is told how to follow up."""
+    with open_session(db) as session:
+        decision = deny_ticket(
+            session,
+            ticket_id=ticket_id,
+            staff=staff,
+            reason=reason,
+            expected_version=expected_version,
+        )
+    _print_decision(decision, as_json)
+
+
+@domain_errors
+def request_info(
+    ticket_id: TicketArg,
+    staff: StaffOption,
+    message: Annotated[str, typer.Option(help="What to ask the requester for.")],
+    expected_version: VersionOption = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Ask the requester for more information; the ticket waits for their reply."""
+    with open_session(db) as session:
+        decision = request_more_information(
+            session,
+            ticket_id=ticket_id,
+            staff=staff,
+            message=message,
+            expected_version=expected_version,
+        )
+    _print_decision(decision, as_json)
+
+
+@domain_errors
+def preview(
+    ticket_id: TicketArg,
+    kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(DECISION_EMAILS)}.")],
+    reason: Annotated[
+        str | None, typer.Option(help="The denial reason or the message to the requester.")
+    ] = None,
+    html: Annotated[bool, typer.Option("--html", help="Print the HTML body.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Show the email a decision would send, without sending it."""
+    with open_session(db, readonly=True) as session:
+        rendered = preview_decision_email(session, ticket_id=ticket_id, kind=kind, reason=reason)
+    typer.echo(f"Subject: {rendered.subject}\n")
+    typer.echo(rendered.html if html else rendered.text, nl=False)
+
+
+def register(app: typer.Typer = tickets.app) -> None:
+    """Add the decision commands to the ``tickets`` group."""
+    app.command("verify")(verify)
+    app.command("approve")(approve)
+    app.command("deny")(deny)
+    app.command("request-info")(request_info)
+    app.command("preview")(preview)
