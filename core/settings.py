@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     ticket_lease_minutes: int = Field(
         30, description="How long a claim keeps a ticket for one staff member."
     )
+    capture_dir: Path | None = Field(
+        None, description="Demo mode: the Maildir of the local mail capture, shown to staff."
+    )
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025

@@ -2,7 +2,8 @@
 
 Claiming is one conditional UPDATE (free, expired, or already ours), so two agents racing
 cannot both win on SQLite or PostgreSQL. A lease is not a change of the ticket's content,
-so it does not bump ``Ticket.version``."""
+so it does not bump ``Ticket.version``. ``staff`` is the staff member's username (what
+``Ticket.assignee`` and the decision services hold); audit rows name them ``staff:<name>``."""
 
 from __future__ import annotations
 
@@ -87,7 +88,7 @@ def claim_ticket(
     record_event(
         session,
         action="ticket.claimed",
-        actor=staff,
+        actor=f"staff:{staff}",
         ticket_id=ticket_id,
         user_id=ticket.user_id,
         details={"until": until.isoformat()},
@@ -109,6 +110,10 @@ def release_ticket(
     ticket = _load(session, ticket_id)
     if result.rowcount == 1:
         record_event(
-            session, action="ticket.released", actor=staff, ticket_id=ticket_id, clock=clock
+            session,
+            action="ticket.released",
+            actor=f"staff:{staff}",
+            ticket_id=ticket_id,
+            clock=clock,
         )
     return ticket

@@ -1,0 +1,74 @@
+"""Ops dashboard: volume, backlog, response and decision times, outcomes, evidence mix and
+mail health for a date range; every figure is computed in SQL (``core.stats``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+import streamlit as st
+
+from backoffice.staff import format, state
+from core.stats import ops_report
+
+st.title("Ops")
+today = state.clock()().date()
+chosen = st.date_input(
+    "Tickets received between",
+    value=(today - timedelta(days=29), today),
+    max_value=today,
+    key="ops_range",
+    help="Volume, times and outcomes are for tickets received in this range (UTC days).",
+)
+if not isinstance(chosen, tuple) or len(chosen) != 2:
+    st.info("Pick the last day of the range.")
+    st.stop()
+start = datetime.combine(chosen[0], time.min, UTC)
+end = datetime.combine(chosen[1] + timedelta(days=1), time.min, UTC)
+
+with state.db(readonly=True) as s:
+    report = ops_report(s, start=start, end=end, clock=state.clock())
+
+with st.container(horizontal=True):
+    st.metric("Received", f"{report.received:,}")
+    st.metric("Open backlog", f"{sum(report.backlog.values()):,}")
+    st.metric("Oldest open ticket", format.age(report.oldest_open_age))
+    ratio = report.approval_ratio
+    st.metric(
+        "Approved / decided",
+        "—" if ratio is None else f"{ratio:.0%}",
+        help=f"{report.approved} approved, {report.denied} denied",
+    )
+    st.metric("Outbox queued", report.outbox["queued"])
+    st.metric("Outbox failed", report.outbox["failed"])
+    st.metric("Quarantined mail", report.quarantined)
+
+with st.container(horizontal=True):
+    for name, d in (("first response", report.first_response), ("decision", report.decision)):
+        st.metric(f"Median time to {name}", format.seconds(d.median_seconds))
+        st.metric(f"90th percentile to {name}", format.seconds(d.p90_seconds))
+
+left, right = st.columns(2)
+with left:
+    unit = (
+        st.segmented_control("Received per", ["day", "week"], default="day", key="ops_unit")
+        or "day"
+    )
+    series = report.received_per_day if unit == "day" else report.received_per_week
+    st.bar_chart({"tickets": {d.isoformat(): n for d, n in series}}, height=260)
+    st.caption("Backlog by status")
+    st.bar_chart({"tickets": report.backlog}, horizontal=True, height=160)
+with right:
+    st.caption("Evidence strength (tickets received in range)")
+    st.bar_chart({"tickets": report.evidence_strength}, horizontal=True, height=160)
+    st.caption("Evidence kinds (tickets carrying each)")
+    st.bar_chart({"tickets": report.evidence_kinds}, horizontal=True, height=200)
+    st.caption("Outcomes (tickets received in range)")
+    st.bar_chart({"tickets": report.outcomes}, horizontal=True, height=200)
+
+st.download_button(
+    "Download CSV",
+    report.to_csv(),
+    file_name=f"ops-{chosen[0]}-{chosen[1]}.csv",
+    mime="text/csv",
+    key="ops_csv",
+)
