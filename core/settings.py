@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     outbox_claim_seconds: int = Field(
         300, description="A claimed row left in 'sending' this long is taken by another worker."
     )
+    smtp_connections: int = Field(
+        2, description="SMTP connections one sender keeps open and uses side by side."
+    )
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'backoffice.db'}"

@@ -69,6 +69,63 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}"
 
 
+class _Connection:
+    """One SMTP connection, opened on first use and reopened after it is lost."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._client: aiosmtplib.SMTP | None = None
+
+    async def client(self) -> aiosmtplib.SMTP:
+        if self._client is not None and self._client.is_connected:
+            return self._client
+        s = self.settings
+        client = aiosmtplib.SMTP(
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            use_tls=s.smtp_ssl,
+            start_tls=s.smtp_starttls,
+            username=s.smtp_username,
+            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+            timeout=s.smtp_timeout_seconds,
+        )
+        try:
+            await client.connect()
+        except aiosmtplib.SMTPResponseException as exc:
+            raise _Temporary(_reply(exc.code, exc.message), connection=True) from None
+        except CONNECTION_ERRORS as exc:
+            raise _Temporary(f"cannot connect: {exc}", connection=True) from None
+        self._client = client
+        return client
+
+    async def reachable(self) -> bool:
+        try:
+            await self.client()
+        except _Temporary:
+            return False
+        return True
+
+    def forget(self) -> None:
+        self._client = None
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and client.is_connected:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                client.close()
+
+    def classify(self, code: int, message: str) -> None:
+        """Raise the failure a reply code means: 421 drops the connection, 5xx is final."""
+        if code == 421:
+            self.forget()
+            raise _Temporary(_reply(code, message), connection=True)
+        if 500 <= code < 600:
+            raise _Permanent(_reply(code, message))
+        raise _Temporary(_reply(code, message))
+
+
 class OutboxSender:
     """One delivery worker. ``deliver_due()`` sends everything due now and returns."""
 
@@ -79,12 +136,13 @@ class OutboxSender:
         clock: Clock = system_clock,
         settings: Settings | None = None,
         worker_id: str | None = None,
+        connections: int | None = None,
     ) -> None:
         self.engine = engine or get_engine()
         self.clock = clock
         self.settings = settings or get_settings()
         self.worker_id = (worker_id or default_worker_id())[:48]
-        self._client: aiosmtplib.SMTP | None = None
+        self.connections = max(1, connections or self.settings.smtp_connections)
 
     # -- the database side: claims and outcomes, each its own short transaction ----------
 
@@ -165,104 +223,78 @@ class OutboxSender:
 
     # -- the SMTP side ---------------------------------------------------------------
 
-    async def _connection(self) -> aiosmtplib.SMTP:
-        if self._client is not None and self._client.is_connected:
-            return self._client
-        s = self.settings
-        client = aiosmtplib.SMTP(
-            hostname=s.smtp_host,
-            port=s.smtp_port,
-            use_tls=s.smtp_ssl,
-            start_tls=s.smtp_starttls,
-            username=s.smtp_username,
-            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
-            timeout=s.smtp_timeout_seconds,
-        )
-        try:
-            await client.connect()
-        except aiosmtplib.SMTPResponseException as exc:
-            raise _Temporary(_reply(exc.code, exc.message), connection=True) from None
-        except CONNECTION_ERRORS as exc:
-            raise _Temporary(f"cannot connect: {exc}", connection=True) from None
-        self._client = client
-        return client
-
-    async def close(self) -> None:
-        client, self._client = self._client, None
-        if client is not None and client.is_connected:
-            try:
-                await client.quit()
-            except (aiosmtplib.SMTPException, OSError):
-                client.close()
-
-    async def _send_one(self, row: OutboxEmail) -> None:
+    async def _send_one(self, row: OutboxEmail, connection: _Connection) -> None:
         try:
             message = build_message(row, settings=self.settings)
         except HeaderInjection as exc:
             raise _Permanent(f"refused to build: {exc}") from None
-        client = await self._connection()
+        client = await connection.client()
         try:
             await client.send_message(
                 message, sender=self.settings.support_address, recipients=[row.to_addr]
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             first = exc.recipients[0]
-            self._classify(first.code, first.message)
+            connection.classify(first.code, first.message)
         except aiosmtplib.SMTPResponseException as exc:
-            self._classify(exc.code, exc.message)
+            connection.classify(exc.code, exc.message)
         except CONNECTION_ERRORS as exc:
-            self._client = None
+            connection.forget()
             raise _Temporary(f"connection lost: {exc}", connection=True) from None
 
-    def _classify(self, code: int, message: str) -> None:
-        if code == 421:
-            self._client = None
-            raise _Temporary(_reply(code, message), connection=True)
-        if 500 <= code < 600:
-            raise _Permanent(_reply(code, message))
-        raise _Temporary(_reply(code, message))
+    async def _deliver_lane(
+        self, rows: list[OutboxEmail], token: str, connection: _Connection, result: DeliveryResult
+    ) -> bool:
+        """Send ``rows`` one after the other on one connection; True when the server became
+        unreachable (the rest of the rows are then put back for later)."""
+        for index, row in enumerate(rows):
+            try:
+                await self._send_one(row, connection)
+            except _Permanent as exc:
+                self._failed(row, token, exc.reply)
+                result.failed += 1
+            except _Temporary as exc:
+                if self._retry(row, token, exc.reply):
+                    result.retrying += 1
+                else:
+                    result.failed += 1
+                if exc.connection:
+                    await connection.close()
+                    if not await connection.reachable():
+                        for rest in rows[index + 1 :]:
+                            self._retry(rest, token, exc.reply)
+                            result.retrying += 1
+                        return True
+            else:
+                self._sent(row, token)
+                result.sent += 1
+        return False
 
     async def deliver_due_async(self) -> DeliveryResult:
-        """Send every row due now (batch after batch) over one reused connection. When the
-        server cannot be reached, the rest of the batch is put back for later and the run
-        stops, so an outage costs one connection attempt per run, not one per row."""
+        """Send every row due now, batch after batch, over ``smtp_connections`` reused
+        connections (each takes every n-th row of a batch, so building the next message
+        overlaps the server's work on the last). When the server cannot be reached the
+        rest is put back for later and the run stops: an outage costs a few connection
+        attempts per run, not one per row."""
         result = DeliveryResult()
+        lanes = [_Connection(self.settings) for _ in range(self.connections)]
         try:
             while True:
                 token, rows = self._claim_batch()
                 if not rows:
                     break
-                for index, row in enumerate(rows):
-                    try:
-                        await self._send_one(row)
-                    except _Permanent as exc:
-                        self._failed(row, token, exc.reply)
-                        result.failed += 1
-                    except _Temporary as exc:
-                        if self._retry(row, token, exc.reply):
-                            result.retrying += 1
-                        else:
-                            result.failed += 1
-                        if exc.connection:
-                            await self.close()
-                            if not await self._reachable():
-                                for rest in rows[index + 1 :]:
-                                    self._retry(rest, token, exc.reply)
-                                    result.retrying += 1
-                                return result
-                    else:
-                        self._sent(row, token)
-                        result.sent += 1
+                outages = await asyncio.gather(
+                    *(
+                        self._deliver_lane(rows[i :: len(lanes)], token, lane, result)
+                        for i, lane in enumerate(lanes)
+                    )
+                )
+                if any(outages):
+                    break
         finally:
-            await self.close()
+            for lane in lanes:
+                await lane.close()
         return result
-
-    async def _reachable(self) -> bool:
-        try:
-            await self._connection()
-        except _Temporary:
-            return False
-        return True
 
     def deliver_due(self) -> DeliveryResult:
         return asyncio.run(self.deliver_due_async())
