@@ -131,6 +131,9 @@ def main() -> None:
         server.wait(timeout=10)
     assert sent_one == n and sent_many == n, (sent_one, sent_many)
 
+    from core.settings import get_settings
+
+    connections = get_settings().smtp_connections
     print(
         f"{n} emails to a local aiosmtpd server (subprocess); SQLite outbox; {os.cpu_count()} CPUs"
     )
