@@ -3,6 +3,7 @@ added to the ``tickets`` group."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Annotated
 
@@ -69,6 +70,12 @@ def _print_decision(decision: Decision, as_json: bool) -> None:
     )
 
 
+def _decide(service: Callable[..., Decision], db: str | None, as_json: bool, **kwargs) -> None:
+    with open_session(db) as session:
+        decision = service(session, **kwargs)
+    _print_decision(decision, as_json)
+
+
 @domain_errors
 def verify(ticket_id: TicketArg, as_json: JsonOption = False, db: DbOption = None) -> None:
     """Check the ticket's evidence against the account and store the report."""
@@ -92,15 +99,15 @@ def approve(
     db: DbOption = None,
 ) -> None:
     """Approve: reset the account's 2FA, revoke exposed tokens, queue the emails."""
-    with open_session(db) as session:
-        decision = approve_ticket(
-            session,
-            ticket_id=ticket_id,
-            staff=staff,
-            reason=reason,
-            expected_version=expected_version,
-        )
-    _print_decision(decision, as_json)
+    _decide(
+        approve_ticket,
+        db,
+        as_json,
+        ticket_id=ticket_id,
+        staff=staff,
+        reason=reason,
+        expected_version=expected_version,
+    )
 
 
 @domain_errors
@@ -113,15 +120,15 @@ def deny(
     db: DbOption = None,
 ) -> None:
     """Deny with a reason; the requester is told how to follow up."""
-    with open_session(db) as session:
-        decision = deny_ticket(
-            session,
-            ticket_id=ticket_id,
-            staff=staff,
-            reason=reason,
-            expected_version=expected_version,
-        )
-    _print_decision(decision, as_json)
+    _decide(
+        deny_ticket,
+        db,
+        as_json,
+        ticket_id=ticket_id,
+        staff=staff,
+        reason=reason,
+        expected_version=expected_version,
+    )
 
 
 @domain_errors
@@ -134,15 +141,15 @@ def request_info(
     db: DbOption = None,
 ) -> None:
     """Ask the requester for more information; the ticket waits for their reply."""
-    with open_session(db) as session:
-        decision = request_more_information(
-            session,
-            ticket_id=ticket_id,
-            staff=staff,
-            message=message,
-            expected_version=expected_version,
-        )
-    _print_decision(decision, as_json)
+    _decide(
+        request_more_information,
+        db,
+        as_json,
+        ticket_id=ticket_id,
+        staff=staff,
+        message=message,
+        expected_version=expected_version,
+    )
 
 
 @domain_errors

@@ -3,8 +3,10 @@ audit events and emails in one transaction) guarded by the ticket's version."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -177,6 +179,55 @@ def approve_ticket(
     )
 
 
+def _answer_requester(
+    session: Session,
+    *,
+    ticket_id: int,
+    staff: str,
+    expected_version: int | None,
+    clock: Clock,
+    values: dict[str, Any],
+    action: str,
+    details: dict[str, Any],
+    template: str,
+    context: Callable[[Ticket], dict[str, Any]],
+) -> Decision:
+    """A decision that changes no account: the guarded transition, its audit event and one
+    email to the requester, threaded under their last message."""
+    now = clock()
+    ticket = load_actionable(
+        session, ticket_id=ticket_id, staff=staff, now=now, expected_version=expected_version
+    )
+    transition(session, ticket, staff=staff, version=ticket.version, now=now, values=values)
+    record_event(
+        session,
+        action=action,
+        actor=f"staff:{staff}",
+        user_id=ticket.user_id,
+        ticket_id=ticket_id,
+        details=details | {"strength": ticket.evidence_strength},
+        clock=clock,
+    )
+    email = emails.queue_ticket_email(
+        session,
+        ticket,
+        template=template,
+        to=ticket.requester_email,
+        context=context(ticket),
+        user_id=None,
+        clock=clock,
+    )
+    return Decision(
+        ticket_id=ticket_id,
+        status=values["status"],
+        staff=staff,
+        at=now,
+        version=ticket.version,
+        strength=ticket.evidence_strength,
+        email_ids=[email.id],
+    )
+
+
 def deny_ticket(
     session: Session,
     *,
@@ -190,48 +241,22 @@ def deny_ticket(
     any account."""
     reason = _required(reason, "reason for the denial")
     now = clock()
-    ticket = load_actionable(
-        session, ticket_id=ticket_id, staff=staff, now=now, expected_version=expected_version
-    )
-    transition(
+    return _answer_requester(
         session,
-        ticket,
+        ticket_id=ticket_id,
         staff=staff,
-        version=ticket.version,
-        now=now,
+        expected_version=expected_version,
+        clock=clock,
         values={
             "status": "denied",
             "decided_at": now,
             "decided_by": staff,
             "decision_reason": reason,
         },
-    )
-    record_event(
-        session,
         action="ticket.denied",
-        actor=f"staff:{staff}",
-        user_id=ticket.user_id,
-        ticket_id=ticket_id,
-        details={"reason": reason, "strength": ticket.evidence_strength},
-        clock=clock,
-    )
-    email = emails.queue_ticket_email(
-        session,
-        ticket,
+        details={"reason": reason},
         template="denied",
-        to=ticket.requester_email,
-        context=emails.denied_context(ticket, reason),
-        user_id=None,
-        clock=clock,
-    )
-    return Decision(
-        ticket_id=ticket_id,
-        status="denied",
-        staff=staff,
-        at=now,
-        version=ticket.version,
-        strength=ticket.evidence_strength,
-        email_ids=[email.id],
+        context=lambda ticket: emails.denied_context(ticket, reason),
     )
 
 
@@ -247,43 +272,17 @@ def request_more_information(
     """Ask the requester for more (the email repeats the signing challenge); the ticket
     waits for the user (``awaiting_user``) until they reply."""
     message = _required(message, "message to the requester")
-    now = clock()
-    ticket = load_actionable(
-        session, ticket_id=ticket_id, staff=staff, now=now, expected_version=expected_version
-    )
-    transition(
+    return _answer_requester(
         session,
-        ticket,
+        ticket_id=ticket_id,
         staff=staff,
-        version=ticket.version,
-        now=now,
+        expected_version=expected_version,
+        clock=clock,
         values={"status": "awaiting_user"},
-    )
-    record_event(
-        session,
         action="ticket.more_information_requested",
-        actor=f"staff:{staff}",
-        user_id=ticket.user_id,
-        ticket_id=ticket_id,
         details={"message": message[:2000]},
-        clock=clock,
-    )
-    email = emails.queue_ticket_email(
-        session,
-        ticket,
         template="more_information_needed",
-        to=ticket.requester_email,
-        context=emails.more_information_context(ticket, message),
-        user_id=None,
-        clock=clock,
-    )
-    return Decision(
-        ticket_id=ticket_id,
-        status="awaiting_user",
-        staff=staff,
-        at=now,
-        version=ticket.version,
-        email_ids=[email.id],
+        context=lambda ticket: emails.more_information_context(ticket, message),
     )
 
 
