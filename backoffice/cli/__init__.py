@@ -7,11 +7,13 @@ import typer
 from backoffice.cli import (
     accounts,
     decisions,
+    demo,
     ingest,
     mail,
     outbox,
     portal,
     smtpd,
+    staff,
     tickets,
     twofactor,
 )
@@ -34,6 +36,9 @@ app.add_typer(tickets.app, name="tickets")
 decisions.register()
 app.add_typer(mail.app, name="mail")
 app.add_typer(outbox.app, name="outbox")
+app.add_typer(staff.app, name="staff")
+app.command("serve")(staff.serve)
+app.command("demo")(demo.demo)
 
 
 def main() -> None:

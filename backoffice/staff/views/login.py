@@ -13,7 +13,7 @@ def password_step() -> None:
     with st.form("sign_in_form"):
         login = st.text_input("Username or email", key="login_name")
         password = st.text_input("Password", type="password", key="login_password")
-        submitted = st.form_submit_button("Continue", type="primary")
+        submitted = st.form_submit_button("Continue", type="primary", key="login_continue")
     if not submitted:
         return
     try:
@@ -35,7 +35,7 @@ def code_step(username: str) -> None:
             max_chars=7,
             help="The 6-digit code your authenticator app shows for the back office.",
         )
-        submitted = st.form_submit_button("Sign in", type="primary")
+        submitted = st.form_submit_button("Sign in", type="primary", key="login_submit")
     if st.button("Use another account", key="login_restart"):
         state.sign_out()
         st.rerun()

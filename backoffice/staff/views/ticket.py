@@ -86,7 +86,7 @@ def claim_bar(staff: StaffIdentity, ticket_id: int, holder) -> bool:
 def note_form(staff: StaffIdentity, ticket_id: int) -> None:
     with st.form("note_form", clear_on_submit=True):
         body = st.text_area("Add an internal note", key="t_note", height=80)
-        if st.form_submit_button("Add note") and run(
+        if st.form_submit_button("Add note", key="t_note_add") and run(
             add_note, ticket_id=ticket_id, author=staff.username, body=body
         ):
             state.flash("Note added.")

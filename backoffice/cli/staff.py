@@ -1,0 +1,180 @@
+"""``backoffice staff ...`` (accounts for the back office) and ``backoffice serve`` (the staff
+app, locked down for real use)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from typing import Annotated
+
+import typer
+
+from backoffice.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    domain_errors,
+    open_session,
+    print_json,
+    read_secret_from_stdin,
+)
+from backoffice.staff import APP_PATH
+from core.settings import get_settings
+from core.staff import StaffEnrolment, create_staff, list_staff, update_staff
+from core.twofactor import Provisioning
+
+app = typer.Typer(help="Staff accounts of the back office (password + TOTP, with a role).")
+
+DEFAULT_PORT = 8501
+DEFAULT_HOST = "127.0.0.1"
+
+
+def print_enrolment(enrolment: StaffEnrolment) -> None:
+    """The one-time 2FA hand-over: QR code, manual key and otpauth URI."""
+    provisioning = Provisioning(
+        secret=enrolment.secret, account=enrolment.username, issuer=get_settings().totp_issuer
+    )
+    console.print(provisioning.qr_terminal(), highlight=False)
+    console.print(f"Authenticator key: [bold]{provisioning.grouped_secret}[/]", highlight=False)
+    console.print(f"otpauth URI: {enrolment.uri}", highlight=False, soft_wrap=True)
+    console.print(
+        "Hand this to the staff member over a trusted channel; it is not shown again.",
+        style="yellow",
+    )
+
+
+@app.command("create")
+@domain_errors
+def create(
+    username: Annotated[str, typer.Argument(help="The staff member's username.")],
+    role: Annotated[str, typer.Option("--role", help="agent, admin or ops.")],
+    email: Annotated[
+        str | None, typer.Option("--email", help="Default: NAME@ the support domain.")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Create a staff account with 2FA already on, and print its authenticator enrolment."""
+    if password_stdin:
+        password = read_secret_from_stdin("password")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    domain = get_settings().support_address.rpartition("@")[2]
+    with open_session(db) as session:
+        enrolment = create_staff(
+            session,
+            username=username,
+            email=email or f"{username}@{domain}",
+            role=role,
+            password=password,
+            created_by="cli",
+        )
+    if as_json:
+        print_json(
+            {
+                "username": enrolment.username,
+                "email": enrolment.email,
+                "role": enrolment.role,
+                "totp_secret": enrolment.secret,
+                "otpauth_uri": enrolment.uri,
+            }
+        )
+        return
+    console.print(f"Created {enrolment.role} [bold]{enrolment.username}[/] ({enrolment.email}).")
+    print_enrolment(enrolment)
+
+
+@app.command("list")
+def list_command(as_json: JsonOption = False, db: DbOption = None) -> None:
+    """Every staff member with role and whether they can sign in."""
+    with open_session(db, readonly=True) as session:
+        members = list_staff(session)
+    rows = [
+        {"username": m.username, "email": m.email, "role": m.role, "active": a} for m, a in members
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        state = "active" if row["active"] else "deactivated"
+        console.print(f"{row['username']:<20} {row['role']:<6} {state:<11} {row['email']}")
+
+
+@app.command("set")
+@domain_errors
+def set_command(
+    username: str,
+    role: Annotated[str | None, typer.Option("--role", help="agent, admin or ops.")] = None,
+    active: Annotated[
+        bool | None, typer.Option("--active/--inactive", help="Allow or stop sign-in.")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Change a staff member's role or switch their access on or off."""
+    with open_session(db) as session:
+        member = update_staff(session, username=username, role=role, active=active, actor="cli")
+    console.print(f"{member.username}: {member.role}")
+
+
+def serve_command(port: int = DEFAULT_PORT, *, host: str = DEFAULT_HOST) -> list[str]:
+    """The ``streamlit run`` argv for the staff app: headless, XSRF on, no telemetry, and no
+    error details shown in the browser."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP_PATH),
+        "--server.headless",
+        "true",
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.enableXsrfProtection",
+        "true",
+        "--client.showErrorDetails",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
+    ]
+
+
+def start_staff_app(
+    *,
+    port: int = DEFAULT_PORT,
+    host: str = DEFAULT_HOST,
+    env: Mapping[str, str] | None = None,
+    **popen,
+) -> subprocess.Popen:
+    """Start the staff app as a child process; settings (database URL included) travel in
+    the environment, never in argv."""
+    return subprocess.Popen(serve_command(port, host=host), env=dict(env or os.environ), **popen)
+
+
+def serve(
+    port: Annotated[int, typer.Option("--port", help="Port to serve on.")] = DEFAULT_PORT,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (0.0.0.0 for every interface).")
+    ] = DEFAULT_HOST,
+    db: DbOption = None,
+) -> None:
+    """Serve the staff back office against the configured database."""
+    env = dict(os.environ)
+    if db:
+        env["BACKOFFICE_DATABASE_URL"] = db
+    typer.echo(f"Staff back office on http://{host}:{port}/ (Ctrl+C stops it)")
+    child = start_staff_app(port=port, host=host, env=env)
+    try:
+        code = child.wait()
+    except KeyboardInterrupt:
+        child.terminate()
+        code = child.wait()
+    raise typer.Exit(code)

@@ -1,0 +1,151 @@
+"""Build the demo database from the shipped data: Hub accounts with 2FA, SSH keys made by
+``ssh-keygen`` and tokens issued by the core, a staff member, and the demo inbox ingested
+through the real pipeline (placeholders filled with this run's keys, tokens and a real
+signature of the ticket's challenge), then every ticket verified."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from backoffice.demo_data import ACCOUNTS_FILE, INBOX_DIR
+from core.accounts.ssh_keys import add_ssh_key
+from core.accounts.tokens import issue_token, revoke_token
+from core.accounts.users import create_user
+from core.clock import Clock, system_clock
+from core.inbound import ingest_bytes
+from core.settings import get_settings
+from core.staff import StaffEnrolment, create_staff
+from core.store import session_scope
+from core.tickets.challenge import challenge_text
+from core.tickets.reading import get_ticket, list_tickets
+from core.twofactor import begin_enrolment, confirm_enrolment
+from core.twofactor.totp import code_at_step, time_step
+from core.verification import verify_ticket
+
+PLACEHOLDER_RE = re.compile(r"\{\{([a-z_]+)(?::([\w.-]+))?(?::([\w.-]+))?\}\}")
+
+
+@dataclass
+class DemoWorld:
+    staff: StaffEnrolment
+    staff_password: str
+    portal_user: dict[str, str]
+    tickets: dict[str, int] = field(default_factory=dict)
+    """Sender's account name → ticket number."""
+    ingested: dict[str, str] = field(default_factory=dict)
+    """Inbox file → outcome (ticket, threaded, auto, bounce, ...)."""
+
+
+class _Keys:
+    """Demo SSH keypairs made with ``ssh-keygen`` in a throw-away folder (never shipped)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def path(self, user: str, name: str) -> Path:
+        return self.folder / f"{user}-{name}"
+
+    def generate(self, user: str, name: str) -> str:
+        path = self.path(user, name)
+        subprocess.run(
+            [
+                "ssh-keygen",
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-C",
+                f"{user}@{name}",
+                "-f",
+                str(path),
+            ],
+            check=True,
+        )
+        return path.with_suffix(".pub").read_text().strip()
+
+    def sign(self, user: str, name: str, message: str) -> str:
+        target = self.folder / "challenge.txt"
+        target.write_text(message)
+        namespace = get_settings().sshsig_namespace
+        key = str(self.path(user, name))
+        subprocess.run(
+            ["ssh-keygen", "-q", "-Y", "sign", "-f", key, "-n", namespace, str(target)],
+            check=True,
+            capture_output=True,
+        )
+        signature = target.with_suffix(".txt.sig").read_text()
+        target.with_suffix(".txt.sig").unlink()
+        return signature
+
+
+def build_demo(engine: Engine, *, staff_password: str, clock: Clock = system_clock) -> DemoWorld:
+    """Fill the (fresh) database behind ``engine``; returns what the demo prints."""
+    spec = json.loads(ACCOUNTS_FILE.read_text())
+    public_keys: dict[tuple[str, str], str] = {}
+    tokens: dict[tuple[str, str], str] = {}
+    with tempfile.TemporaryDirectory(prefix="demo-keys-") as tmp:
+        keys = _Keys(Path(tmp))
+        with session_scope(engine) as s:
+            member = spec["staff"][0]
+            staff = create_staff(s, password=staff_password, clock=clock, **member)
+            portal = spec["portal_user"]
+            create_user(s, clock=clock, **portal)
+            for account in spec["users"]:
+                user = create_user(
+                    s,
+                    username=account["username"],
+                    email=account["email"],
+                    password=account["password"],
+                    clock=clock,
+                )
+                if account["two_factor"]:
+                    secret = begin_enrolment(s, user=user, clock=clock).secret
+                    pin = code_at_step(secret, time_step(clock()) - 1)
+                    confirm_enrolment(s, user=user, pin=pin, clock=clock)
+                for name in account["ssh_keys"]:
+                    public = keys.generate(user.username, name)
+                    public_keys[(user.username, name)] = public
+                    add_ssh_key(s, user=user, public_key=public, clock=clock)
+                for token in account["tokens"]:
+                    issued = issue_token(s, user=user, name=token["name"], clock=clock)
+                    tokens[(user.username, token["name"])] = issued.plaintext
+                    if token.get("revoked"):
+                        revoke_token(s, user=user, token_id=issued.token.id, clock=clock)
+        world = DemoWorld(staff=staff, staff_password=staff_password, portal_user=portal)
+
+        def fill(match: re.Match[str]) -> str:
+            kind, a, b = match.groups()
+            if kind == "token":
+                return tokens[(a, b)]
+            if kind == "public_key":
+                return public_keys[(a, b)]
+            if kind == "namespace":
+                return get_settings().sshsig_namespace
+            if kind == "ticket":
+                return str(world.tickets[a])
+            if kind == "signature":
+                with session_scope(engine, readonly=True) as s:
+                    text = challenge_text(get_ticket(s, world.tickets[a]))
+                name = next(n for (u, n) in public_keys if u == a)
+                return keys.sign(a, name, text)
+            raise ValueError(f"unknown demo placeholder {match.group(0)}")
+
+        for path in sorted(INBOX_DIR.glob("*.eml")):
+            raw = PLACEHOLDER_RE.sub(fill, path.read_text()).encode()
+            with session_scope(engine) as s:
+                outcome = ingest_bytes(s, raw, source=f"demo:{path.name}", clock=clock)
+            world.ingested[path.name] = outcome.status
+            if outcome.ticket_id is not None:
+                world.tickets.setdefault(path.stem.split("-")[1], outcome.ticket_id)
+    with session_scope(engine) as s:
+        for ticket in list_tickets(s, limit=1000):
+            verify_ticket(s, ticket, clock=clock)
+    return world
