@@ -19,11 +19,12 @@ from backoffice.portal import APP_PATH
 
 DEFAULT_PORT = 8502
 DEFAULT_HOST = "127.0.0.1"
+PACKAGE_ROOT = APP_PATH.parents[2]
 
 
 def portal_command(port: int = DEFAULT_PORT, *, host: str = DEFAULT_HOST) -> list[str]:
-    """The ``streamlit run`` argv for the portal; headless, XSRF-protected, no telemetry and
-    no tracebacks shown to users."""
+    """The ``streamlit run`` argv for the portal: headless, XSRF-protected, no telemetry, no
+    tracebacks and no developer menu shown to users."""
     return [
         sys.executable,
         "-m",
@@ -42,13 +43,18 @@ def portal_command(port: int = DEFAULT_PORT, *, host: str = DEFAULT_HOST) -> lis
         "true",
         "--client.showErrorDetails",
         "false",
+        "--client.toolbarMode",
+        "minimal",
     ]
 
 
 def portal_env(db_url: str | None, base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The child's environment: ``base`` (default: ours) with the database URL, if given, as
-    ``BACKOFFICE_DATABASE_URL`` (the portal reads its settings from the environment)."""
+    ``BACKOFFICE_DATABASE_URL`` (the portal reads its settings from the environment), and
+    the folder holding this ``backoffice`` package first on ``PYTHONPATH``, so the script's
+    imports load the same code as the script itself, whatever else is installed."""
     env = dict(os.environ if base is None else base)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), env.get("PYTHONPATH")]))
     if db_url:
         env["BACKOFFICE_DATABASE_URL"] = db_url
     return env
@@ -68,12 +74,10 @@ def portal(
     ] = DEFAULT_HOST,
     db: DbOption = None,
 ) -> None:
-    """Serve the account portal: sign-in, Settings → Authentication, and recovery help."""
+    """Serve the account portal: sign-in, Settings → Authentication, and recovery help.
+
+    The command becomes the Streamlit server (exec), so signals reach it directly."""
     typer.echo(f"Account portal on http://{host}:{port}/ (Ctrl+C stops it)")
-    child = start_portal(port=port, db_url=db, host=host)
-    try:
-        code = child.wait()
-    except KeyboardInterrupt:
-        child.terminate()
-        code = child.wait()
-    raise typer.Exit(code)
+    sys.stdout.flush()
+    argv = portal_command(port, host=host)
+    os.execve(argv[0], argv, portal_env(db))

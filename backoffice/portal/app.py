@@ -11,12 +11,18 @@ from backoffice.portal import state
 
 st.set_page_config(page_title="Hugging Face account", page_icon="🤗", layout="centered")
 
-SIGN_IN = st.Page("views/sign_in.py", title="Sign in", icon="🔑", url_path="login", default=True)
+SIGN_IN = st.Page("views/sign_in.py", title="Sign in", icon=":material/login:", default=True)
 AUTHENTICATION = st.Page(
-    "views/authentication.py", title="Authentication", icon="🛡️", url_path="authentication"
+    "views/authentication.py",
+    title="Authentication",
+    icon=":material/shield_lock:",
+    url_path="authentication",
 )
 LOST_EVERYTHING = st.Page(
-    "views/lost_everything.py", title="Lost everything?", icon="🛟", url_path="lost-everything"
+    "views/lost_everything.py",
+    title="Lost everything?",
+    icon=":material/support:",
+    url_path="lost-everything",
 )
 
 page = st.navigation(

@@ -69,7 +69,8 @@ def show_events(events: list[AuditEvent], username: str) -> None:
         }
         for e in events
     ]
-    st.dataframe(rows, hide_index=True, width="stretch", key="security_events")
+    with st.container(key="security_events"):
+        st.table(rows, hide_index=True, border="horizontal")
 
 
 def show_new_codes() -> None:
@@ -88,7 +89,7 @@ def show_new_codes() -> None:
             data=codes.file_text(),
             file_name=codes.file_name,
             mime="text/plain",
-            icon="⬇️",
+            icon=":material/download:",
             on_click="ignore",
             key="download_codes",
         )
@@ -215,7 +216,7 @@ with session_scope(readonly=True) as s:
         prov = pending_provisioning(s, user=current) if status.pending else None
 if current is None:
     st.info("Sign in to manage your two-factor authentication.")
-    st.page_link("views/sign_in.py", label="Sign in", icon="🔑")
+    st.page_link("views/sign_in.py", label="Sign in", icon=":material/login:")
     st.stop()
 
 show_status(status)

@@ -28,7 +28,7 @@ st.markdown(
     "works once. Once you are in, regenerate your codes and set up your new device in "
     "Settings → Authentication."
 )
-st.page_link("views/sign_in.py", label="Sign in with a recovery code", icon="🔑")
+st.page_link("views/sign_in.py", label="Sign in with a recovery code", icon=":material/login:")
 
 st.header("2. Email support")
 st.markdown(
@@ -61,7 +61,7 @@ st.code(
 st.link_button(
     "Write the email",
     f"mailto:{support}?subject={quote(subject)}",
-    icon="✉️",
+    icon=":material/mail:",
 )
 
 st.header("3. Prove you hold the SSH key")

@@ -106,7 +106,12 @@ def second_factor_step(username: str) -> None:
 def signed_in(username: str) -> None:
     st.title("Signed in")
     st.write(f"You are signed in as **{username}**.")
-    st.page_link("views/authentication.py", label="Settings → Authentication", icon="🛡️")
+    with st.container(key="to_authentication"):
+        st.page_link(
+            "views/authentication.py",
+            label="Settings → Authentication",
+            icon=":material/shield_lock:",
+        )
 
 
 username = state.signed_in_username()

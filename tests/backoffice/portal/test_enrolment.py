@@ -50,7 +50,7 @@ def test_enable_with_a_wrong_pin_then_the_right_one(portal, alice, engine):
     assert "print them" in portal.page_text()
     assert not portal.has("enrol_pin") and not portal.has("add_2fa")
     assert secret not in portal.page_text().replace(" ", ""), "the key is never shown again"
-    events = portal.at.dataframe[0].value
+    events = portal.at.table[0].value
     assert list(events["Event"]) == ["Two-factor authentication enabled"]
     assert list(events["By"]) == ["You"]
 

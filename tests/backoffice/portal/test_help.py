@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from typer.testing import CliRunner
 
 from backoffice.cli import app
@@ -49,12 +51,17 @@ def test_portal_command_runs_streamlit_headless_and_locked_down():
         "--browser.gatherUsageStats": "false",
         "--server.enableXsrfProtection": "true",
         "--client.showErrorDetails": "false",
+        "--client.toolbarMode": "minimal",
     }
 
 
-def test_portal_env_carries_the_database_url():
-    env = portal_env("sqlite:///x.db", base={"PATH": "/bin"})
-    assert env == {"PATH": "/bin", "BACKOFFICE_DATABASE_URL": "sqlite:///x.db"}
+def test_portal_env_carries_the_database_url_and_this_checkout():
+    env = portal_env("sqlite:///x.db", base={"PATH": "/bin", "PYTHONPATH": "/extra"})
+    assert env == {
+        "PATH": "/bin",
+        "BACKOFFICE_DATABASE_URL": "sqlite:///x.db",
+        "PYTHONPATH": f"{APP_PATH.parents[2]}{os.pathsep}/extra",
+    }
     assert "BACKOFFICE_DATABASE_URL" not in portal_env(None, base={})
 
 

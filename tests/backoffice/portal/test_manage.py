@@ -42,7 +42,7 @@ def test_remove_needs_the_password_and_a_current_code(portal, alice):
     assert "Two-factor authentication was removed from your account." in portal.texts("success")
     assert portal.metric("Two-factor authentication") == "Off"
     assert portal.has("add_2fa")
-    events = list(portal.at.dataframe[0].value["Event"])
+    events = list(portal.at.table[0].value["Event"])
     assert events[:2] == ["Two-factor authentication removed", "Two-factor authentication enabled"]
 
     portal.sign_out().sign_in("alice", PASSWORD)

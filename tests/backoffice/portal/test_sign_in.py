@@ -77,7 +77,7 @@ def test_low_on_recovery_codes_is_a_warning(portal, alice, monkeypatch):
     portal.open("authentication")
     assert portal.metric("Recovery codes left") == "15"
     assert any("Only 15 recovery codes left" in w for w in portal.texts("warning"))
-    events = list(portal.at.dataframe[0].value["Event"])
+    events = list(portal.at.table[0].value["Event"])
     assert events[0] == "Signed in with a recovery code"
 
 

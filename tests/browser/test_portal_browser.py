@@ -1,0 +1,129 @@
+"""The account portal in a real Chromium: ``backoffice portal`` serves it, a user enables 2FA
+with a computed pin, and the recovery codes it shows really sign in."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from core.accounts.users import create_user
+from core.store import make_engine, session_scope
+from core.twofactor import sign_in, two_factor_status
+from tests.browser.portal_steps import enable_two_factor_in_browser
+from tests.conftest import PROJECT_ROOT, require
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+PASSWORD = "correct horse battery staple"
+SCREENSHOT_NAME = "portal-recovery-codes.png"
+SCREENSHOT_DIR = os.environ.get("BACKOFFICE_SCREENSHOT_DIR")
+"""Read at import: the autouse settings fixture clears every BACKOFFICE_* variable."""
+
+pytestmark = pytest.mark.browser
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen, log: Path, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the portal exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"the portal did not answer {url} within {seconds} s:\n{log.read_text()}")
+
+
+@pytest.fixture
+def portal_url(sqlite_url, tmp_path):
+    """``backoffice portal`` on a free port against a SQLite file with the user alice."""
+    engine = make_engine(sqlite_url)
+    with session_scope(engine) as s:
+        create_user(s, username="alice", email="alice@example.com", password=PASSWORD)
+    engine.dispose()
+    port = free_port()
+    log = tmp_path / "portal.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from backoffice.cli import main; main()", "portal"]
+            + ["--port", str(port), "--db", sqlite_url],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+            start_new_session=True,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(f"{base_url}/_stcore/health", process, log)
+        yield base_url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture
+def browser_page():
+    require(CHROMIUM.exists(), f"no Chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser.new_page(viewport={"width": 1280, "height": 900})
+        finally:
+            browser.close()
+
+
+def test_enable_two_factor_in_the_browser(portal_url, browser_page, sqlite_url, tmp_path):
+    screenshot = tmp_path / SCREENSHOT_NAME
+    try:
+        codes = enable_two_factor_in_browser(
+            browser_page, portal_url, "alice", PASSWORD, screenshot_path=screenshot
+        )
+    except Exception:
+        browser_page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+        raise
+    assert len(codes) == 16 and len(set(codes)) == 16
+    assert screenshot.stat().st_size > 10_000
+    if SCREENSHOT_DIR:
+        target = PROJECT_ROOT / SCREENSHOT_DIR / SCREENSHOT_NAME
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(screenshot, target)
+
+    engine = make_engine(sqlite_url)
+    with session_scope(engine) as s:
+        result = sign_in(s, login="alice", password=PASSWORD, recovery_code=codes[0])
+        assert result.complete and result.method == "recovery_code"
+        assert two_factor_status(s, result.user).recovery_codes_left == 15
+    engine.dispose()
