@@ -3,6 +3,8 @@ queue) and as a report row (for the history)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlmodel import Session, select
 
 from core.accounts.ssh_keys import list_ssh_keys
@@ -127,14 +129,18 @@ def verify_ticket(
     session: Session, ticket: Ticket, *, clock: Clock = system_clock
 ) -> VerificationReport:
     """Recompute the report (call it whenever evidence arrives). On an open ticket it also
-    stores the resolved account and strength on the ticket and appends a report row; a
-    decided ticket keeps the report its decision was based on."""
+    stores the resolved account and strength on the ticket and, when the outcome changed,
+    appends a report row (so viewing a ticket does not grow its history); a decided ticket
+    keeps the report its decision was based on."""
     report = compute_report(session, ticket, clock=clock)
     if ticket.status in OPEN_STATUSES:
-        ticket.user_id = report.user_id
-        ticket.evidence_strength = report.strength
-        session.add(ticket)
-        store_report(session, report)
+        if (ticket.user_id, ticket.evidence_strength) != (report.user_id, report.strength):
+            ticket.user_id = report.user_id
+            ticket.evidence_strength = report.strength
+            session.add(ticket)
+        previous = latest_report(session, ticket.id)
+        if previous is None or replace(previous, computed_at=report.computed_at) != report:
+            store_report(session, report)
         session.flush()
     return report
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlmodel import func, select
 
 from core.accounts.ssh_keys import add_ssh_key, parse_public_key
 from core.accounts.tokens import issue_token, revoke_token
 from core.settings import get_settings
 from core.store import session_scope
-from core.store.tables import Ticket
+from core.store.tables import Ticket, VerificationReportRow
 from core.tickets.challenge import challenge_text
 from core.verification import latest_report, verify_ticket
 from tests.conftest import require
@@ -249,3 +250,18 @@ def test_claims_naming_two_accounts_resolve_to_none(engine, clock, world):
     report = verify(engine, tid, clock)
     assert report.user_id is None
     assert any("different accounts" in f for f in report.flags)
+
+
+def test_an_unchanged_outcome_adds_no_report_row_but_new_evidence_does(engine, clock, world, keys):
+    tid = new_ticket(engine, clock, evidence=[("ssh_public_key", keys["alice"].public_line)])
+    verify(engine, tid, clock)
+    clock.advance(minutes=5)
+    verify(engine, tid, clock)
+    with session_scope(engine) as s:
+        add_evidence(s, s.get(Ticket, tid), "token", world["alice_token"], clock=clock)
+    report = verify(engine, tid, clock)
+    assert report.strength == "strong"
+    with session_scope(engine) as s:
+        count = s.exec(select(func.count()).select_from(VerificationReportRow)).one()
+        assert count == 2
+        assert s.get(Ticket, tid).evidence_strength == "strong"
