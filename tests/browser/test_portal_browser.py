@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,31 +17,16 @@ import pytest
 from core.accounts.users import create_user
 from core.store import make_engine, session_scope
 from core.twofactor import sign_in, two_factor_status
+from tests.browser.conftest import free_port
 from tests.browser.portal_steps import enable_two_factor_in_browser
-from tests.conftest import PROJECT_ROOT, require
+from tests.conftest import PROJECT_ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 PASSWORD = "correct horse battery staple"
 SCREENSHOT_NAME = "portal-recovery-codes.png"
 SCREENSHOT_DIR = os.environ.get("BACKOFFICE_SCREENSHOT_DIR")
 """Read at import: the autouse settings fixture clears every BACKOFFICE_* variable."""
 
 pytestmark = pytest.mark.browser
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until_healthy(url: str, process: subprocess.Popen, log: Path, seconds: float = 60) -> None:
@@ -90,29 +74,14 @@ def portal_url(sqlite_url, tmp_path):
             process.wait()
 
 
-@pytest.fixture
-def browser_page():
-    require(CHROMIUM.exists(), f"no Chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser.new_page(viewport={"width": 1280, "height": 900})
-        finally:
-            browser.close()
-
-
-def test_enable_two_factor_in_the_browser(portal_url, browser_page, sqlite_url, tmp_path):
+def test_enable_two_factor_in_the_browser(portal_url, chromium_page, sqlite_url, tmp_path):
     screenshot = tmp_path / SCREENSHOT_NAME
     try:
         codes = enable_two_factor_in_browser(
-            browser_page, portal_url, "alice", PASSWORD, screenshot_path=screenshot
+            chromium_page, portal_url, "alice", PASSWORD, screenshot_path=screenshot
         )
     except Exception:
-        browser_page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+        chromium_page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
         raise
     assert len(codes) == 16 and len(set(codes)) == 16
     assert screenshot.stat().st_size > 10_000

@@ -71,7 +71,7 @@ st.markdown(
     "exactly as they are as `challenge.txt`, then sign the file with the private key that "
     "belongs to the public key registered on your account:"
 )
-st.code(signing_command(), language="bash")
+st.code(signing_command(), language="bash", wrap_lines=True)
 st.markdown(
     f"This writes `challenge.txt.sig`. Reply to support's email with its content (it starts "
     f"with `-----BEGIN SSH SIGNATURE-----`). Use the `-f` path of your own key; the `-n` "
