@@ -10,6 +10,7 @@ import re
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -18,7 +19,7 @@ from backoffice.demo_data import ACCOUNTS_FILE, INBOX_DIR
 from core.accounts.ssh_keys import add_ssh_key
 from core.accounts.tokens import issue_token, revoke_token
 from core.accounts.users import create_user
-from core.clock import Clock, system_clock
+from core.clock import Clock, FrozenClock, system_clock
 from core.inbound import ingest_bytes
 from core.settings import get_settings
 from core.staff import StaffEnrolment, create_staff
@@ -29,6 +30,8 @@ from core.twofactor import begin_enrolment, confirm_enrolment
 from core.twofactor.totp import code_at_step, time_step
 from core.verification import verify_ticket
 
+RECEIVED_EVERY = timedelta(hours=3, minutes=17)
+"""The inbox is ingested as if it had arrived over the last day, so the queue shows ages."""
 PLACEHOLDER_RE = re.compile(r"\{\{([a-z_]+)(?::([\w.-]+))?(?::([\w.-]+))?\}\}")
 
 
@@ -138,10 +141,12 @@ def build_demo(engine: Engine, *, staff_password: str, clock: Clock = system_clo
                 return keys.sign(a, name, text)
             raise ValueError(f"unknown demo placeholder {match.group(0)}")
 
-        for path in sorted(INBOX_DIR.glob("*.eml")):
+        paths = sorted(INBOX_DIR.glob("*.eml"))
+        for i, path in enumerate(paths):
             raw = PLACEHOLDER_RE.sub(fill, path.read_text()).encode()
+            received = FrozenClock(clock() - (len(paths) - i) * RECEIVED_EVERY)
             with session_scope(engine) as s:
-                outcome = ingest_bytes(s, raw, source=f"demo:{path.name}", clock=clock)
+                outcome = ingest_bytes(s, raw, source=f"demo:{path.name}", clock=received)
             world.ingested[path.name] = outcome.status
             if outcome.ticket_id is not None:
                 world.tickets.setdefault(path.stem.split("-")[1], outcome.ticket_id)

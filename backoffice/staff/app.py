@@ -12,17 +12,19 @@ import streamlit as st
 from backoffice.staff import state
 from core.staff import pages_for
 
-st.set_page_config(page_title="Support back office", page_icon="🛟", layout="wide")
+st.set_page_config(
+    page_title="Support back office", page_icon=":material/support_agent:", layout="wide"
+)
 
 
 def staff_pages(names: tuple[str, ...], *, ticket_first: bool) -> list:
     """The role's pages; the Ticket page is the landing page while a deep link waits."""
     specs = {
-        "queue": ("views/queue.py", "Queue", "📥"),
-        "ticket": ("views/ticket.py", "Ticket", "🎫"),
-        "ops": ("views/ops.py", "Ops", "📊"),
-        "mail": ("views/mail.py", "Mail", "✉️"),
-        "staff": ("views/staff_admin.py", "Staff", "👥"),
+        "queue": ("views/queue.py", "Queue", ":material/inbox:"),
+        "ticket": ("views/ticket.py", "Ticket", ":material/confirmation_number:"),
+        "ops": ("views/ops.py", "Ops", ":material/monitoring:"),
+        "mail": ("views/mail.py", "Mail", ":material/mail:"),
+        "staff": ("views/staff_admin.py", "Staff", ":material/group:"),
     }
     return [
         st.Page(
@@ -41,7 +43,15 @@ staff = state.current_staff()
 if staff is None:
     state.remember_deep_link()
     page = st.navigation(
-        [st.Page("views/login.py", title="Sign in", icon="🔑", url_path="login", default=True)],
+        [
+            st.Page(
+                "views/login.py",
+                title="Sign in",
+                icon=":material/login:",
+                url_path="login",
+                default=True,
+            )
+        ],
         position="hidden",
     )
 else:

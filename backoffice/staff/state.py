@@ -106,4 +106,4 @@ def show_flashes() -> None:
 
 def show_error(exc: DomainError) -> None:
     """One readable line, never a traceback."""
-    st.error(str(exc), icon="⚠️")
+    st.error(str(exc), icon=":material/error:")

@@ -16,7 +16,7 @@ from core.store.tables import Evidence, TicketMessage, TicketNote, User
 from core.twofactor import two_factor_status
 from core.verification import VerificationReport
 
-RESULT_ICON = {"pass": "✅", "weak": "🟡", "fail": "❌"}
+RESULT_LABEL = {"pass": "PASS", "weak": "WEAK", "fail": "FAIL"}
 
 
 def thread(messages: list[TicketMessage]) -> None:
@@ -58,9 +58,9 @@ def report(rep: VerificationReport) -> None:
         f"**Evidence: {rep.strength}** · recommendation: **{rep.recommendation}**  \n{rep.summary}"
     )
     for flag in rep.flags:
-        st.warning(flag, icon="🚩")
+        st.warning(flag, icon=":material/flag:")
     for check in rep.checks:
-        st.text(f"{RESULT_ICON.get(check.result, '•')} {check.name}: {check.reason}")
+        st.text(f"[{RESULT_LABEL.get(check.result, check.result)}] {check.name}: {check.reason}")
 
 
 def account_snapshot(session: Session, user: User | None, now: datetime) -> None:

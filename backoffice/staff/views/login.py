@@ -52,7 +52,7 @@ def code_step(username: str) -> None:
     st.rerun()
 
 
-st.title("🛟 Support back office")
+st.title("Support back office")
 st.caption("Staff only. Sign in with your password and the code from your authenticator app.")
 pending = state.pending_sign_in()
 if pending is None:

@@ -12,7 +12,6 @@ from core.tickets.queue import UNASSIGNED, QueueFilter, queue_page
 PAGE_SIZE = 50
 EVIDENCE = ("strong", "weak", "none")
 ASSIGNEE_CHOICES = {"Anyone": None, "Unassigned": UNASSIGNED, "Me": "me"}
-STRENGTH_BADGE = {"strong": "🟢 strong", "weak": "🟡 weak", "none": "⚪ none"}
 
 
 def open_ticket(ticket_id: int) -> None:
@@ -68,9 +67,9 @@ rows = [
         "Age": format.age(r.age),
         "Requester": r.requester,
         "Account": r.claimed_account,
-        "Evidence": STRENGTH_BADGE.get(r.evidence_strength, r.evidence_strength),
+        "Evidence": r.evidence_strength,
         "Assignee": r.assignee or "",
-        "Subject": ("🚩 " if r.flagged else "") + r.subject,
+        "Subject": ("[flagged] " if r.flagged else "") + r.subject,
     }
     for r in result.rows
 ]

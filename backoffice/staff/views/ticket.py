@@ -68,7 +68,7 @@ def claim_bar(staff: StaffIdentity, ticket_id: int, holder) -> bool:
                 state.flash(f"You claimed ticket #{ticket_id}.")
                 st.rerun()
         elif mine:
-            st.caption(f"🔒 Claimed by you until {format.when(holder.until)}.")
+            st.caption(f"Claimed by you until {format.when(holder.until)}.")
             extend = st.button("Extend", key="t_extend")
             if extend and run(claim_ticket, ticket_id=ticket_id, staff=staff.username):
                 st.rerun()
@@ -77,7 +77,7 @@ def claim_bar(staff: StaffIdentity, ticket_id: int, holder) -> bool:
                 st.rerun()
         else:
             st.warning(
-                f"🔒 {holder.assignee} is handling this ticket until {format.when(holder.until)}; "
+                f"{holder.assignee} is handling this ticket until {format.when(holder.until)}; "
                 "you can read it and add notes, but not decide.",
             )
     return holder is None or mine
@@ -181,7 +181,7 @@ try:
         st.caption(
             f"{ticket.status} · from {ticket.requester_email} · received "
             f"{format.when(ticket.created_at)} ({format.age(now - ticket.created_at)} ago)"
-            + (f" · 🚩 {ticket.flag_reason}" if ticket.flagged else "")
+            + (f" · flagged: {ticket.flag_reason}" if ticket.flagged else "")
         )
         left, right = st.columns([3, 2], gap="large")
         with right:

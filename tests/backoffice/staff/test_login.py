@@ -15,7 +15,7 @@ def titles(at) -> list[str]:
 
 def test_wrong_password_stays_on_sign_in(world):
     at = new_app(world).run()
-    assert titles(at) == ["🛟 Support back office"]
+    assert titles(at) == ["Support back office"]
     at.text_input(key="login_name").input("ann")
     at.text_input(key="login_password").input("not the password")
     at.button[0].click().run()
@@ -89,11 +89,11 @@ def test_session_ends_after_inactivity(world):
     at = sign_in(world, "ann")
     at.session_state[state.CLOCK_KEY].advance(minutes=31)
     at.run()
-    assert titles(at) == ["🛟 Support back office"]
+    assert titles(at) == ["Support back office"]
     assert any("inactivity" in i.value for i in at.info)
 
 
 def test_sign_out(world):
     at = sign_in(world, "ann")
     at.sidebar.button(key="sign_out").click().run()
-    assert titles(at) == ["🛟 Support back office"]
+    assert titles(at) == ["Support back office"]
