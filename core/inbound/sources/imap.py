@@ -211,10 +211,20 @@ class ImapSource:
                         key=uid,
                     )
 
+    @staticmethod
+    def _capabilities(conn: imaplib.IMAP4) -> set[str]:
+        """After login (imaplib keeps the pre-login list, which may lack MOVE)."""
+        caps = getattr(conn, "_backoffice_caps", None)
+        if caps is None:
+            data = _check(conn.capability(), "CAPABILITY")
+            caps = set((data[0] or b"").decode().upper().split())
+            conn._backoffice_caps = caps  # type: ignore[attr-defined]
+        return caps
+
     def _mark_done(self, conn: imaplib.IMAP4, uid: int) -> None:
         if self.config.move_to:
             target = _quote(self.config.move_to)
-            if "MOVE" in conn.capabilities:
+            if "MOVE" in self._capabilities(conn):
                 _check(conn.uid("MOVE", str(uid), target), "MOVE")
                 return
             _check(conn.uid("COPY", str(uid), target), "COPY")

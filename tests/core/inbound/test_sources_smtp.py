@@ -1,0 +1,69 @@
+"""The SMTP receiver: a real aiosmtpd server and a real aiosmtplib client."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import aiosmtplib
+import pytest
+
+from core.inbound.sources import InboundHandler, start_receiver
+from tests.support.inbox import Inbox
+from tests.support.mail import recovery_email
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def receiver(engine, clock):
+    def start(handler=None):
+        port = free_port()
+        controller = start_receiver(engine, port=port, clock=clock, handler=handler)
+        started.append(controller)
+        return port
+
+    started = []
+    yield start
+    for controller in started:
+        controller.stop()
+
+
+def send(port: int, raw: bytes, sender: str = "alice@example.com"):
+    async def run():
+        async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port) as client:
+            return await client.sendmail(sender, ["website@huggingface.co"], raw)
+
+    return asyncio.run(run())
+
+
+def test_message_sent_over_smtp_becomes_a_ticket(receiver, engine, clock):
+    port = receiver()
+    _errors, response = send(port, recovery_email(subject="Help over SMTP"))
+    assert response.startswith("2.0.0 Message accepted: ticket (ticket #1)")
+    inbox = Inbox(engine, clock)
+    (row,) = inbox.inbound()
+    assert row.source == "smtp" and row.status == "ticket"
+    assert row.raw.startswith(b"Return-Path: <alice@example.com>\r\n")
+    assert inbox.ticket(1).subject == "Help over SMTP"
+
+
+def test_null_sender_is_recorded_as_bounce(receiver, engine, clock):
+    port = receiver()
+    send(port, recovery_email(sender="someone@example.com"), sender="")
+    assert Inbox(engine, clock).inbound()[0].status == "bounce"
+
+
+def test_storage_failure_answers_451_so_the_sender_retries(receiver, engine, clock):
+    def broken(raw):
+        raise OSError("database unavailable")
+
+    port = receiver(InboundHandler(engine, clock=clock, store=broken))
+    with pytest.raises(aiosmtplib.SMTPDataError) as info:
+        send(port, recovery_email())
+    assert info.value.code == 451
+    assert Inbox(engine, clock).inbound() == []
