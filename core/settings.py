@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     smtp_connections: int = Field(
         2, description="SMTP connections one sender keeps open and uses side by side."
     )
+    smtp_ca_file: Path | None = Field(
+        None,
+        description="CA bundle that signs the SMTP server's certificate (default: system CAs).",
+    )
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'backoffice.db'}"

@@ -88,12 +88,13 @@ class _Connection:
             username=s.smtp_username,
             password=s.smtp_password.get_secret_value() if s.smtp_password else None,
             timeout=s.smtp_timeout_seconds,
+            cert_bundle=str(s.smtp_ca_file) if s.smtp_ca_file else None,
         )
         try:
             await client.connect()
         except aiosmtplib.SMTPResponseException as exc:
             raise _Temporary(_reply(exc.code, exc.message), connection=True) from None
-        except CONNECTION_ERRORS as exc:
+        except (*CONNECTION_ERRORS, aiosmtplib.SMTPException) as exc:
             raise _Temporary(f"cannot connect: {exc}", connection=True) from None
         self._client = client
         return client
@@ -241,6 +242,8 @@ class OutboxSender:
         except CONNECTION_ERRORS as exc:
             connection.forget()
             raise _Temporary(f"connection lost: {exc}", connection=True) from None
+        except aiosmtplib.SMTPException as exc:
+            raise _Temporary(f"SMTP error: {exc}") from None
 
     async def _deliver_lane(
         self, rows: list[OutboxEmail], token: str, connection: _Connection, result: DeliveryResult
