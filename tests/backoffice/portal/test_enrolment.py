@@ -22,6 +22,7 @@ def test_enable_with_a_wrong_pin_then_the_right_one(portal, alice, engine):
 
     secret = portal.start_enrolment()
     assert len(secret) == 32
+    assert secret not in repr(portal.at.session_state.to_dict()), "read from the store"
     (qr,) = portal.at.image
     assert qr.captions == ["Scan with your authenticator app"]
     assert portal.media_file(qr.value[0]).startswith(b"\x89PNG")
@@ -71,7 +72,7 @@ def test_download_codes_file(portal, alice):
     assert [line for line in text.splitlines() if line in codes] == codes
 
 
-def test_restarting_the_portal_session_keeps_the_pending_enrolment(portal, alice):
+def test_leaving_the_page_keeps_the_enrolment_open(portal, alice):
     secret = portal.sign_in("alice", PASSWORD).start_enrolment()
     portal.open("lost_everything").open("authentication")
     assert portal.metric("Two-factor authentication") == "Pending"
