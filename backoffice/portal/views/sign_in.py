@@ -7,7 +7,7 @@ import streamlit as st
 from backoffice.portal import state
 from core.errors import DomainError
 from core.store import session_scope
-from core.twofactor import sign_in_password, sign_in_second_factor
+from core.twofactor import RecoveryCodeUse, sign_in_password, sign_in_second_factor
 
 USE_RECOVERY_CODE = "Lost access to your two-factor authentication app? Use a recovery code"
 
@@ -33,6 +33,20 @@ def password_step() -> None:
                 state.await_second_factor(result.user)
             st.rerun()
     st.page_link("views/lost_everything.py", label="Lost your authenticator app and codes?")
+
+
+def flash_recovery_code_use(use: RecoveryCodeUse) -> None:
+    """Say how many codes are left after signing in with one; warn when few remain."""
+    message = (
+        "You signed in with a recovery code; it cannot be used again. "
+        f"{use.remaining} recovery code{'s' if use.remaining != 1 else ''} left."
+    )
+    if use.low:
+        message += (
+            " You are running low: generate new ones in Settings → Authentication → "
+            "Backup Recovery Code."
+        )
+    state.flash("warning" if use.low else "info", message)
 
 
 def second_factor_step(username: str) -> None:
@@ -76,18 +90,7 @@ def second_factor_step(username: str) -> None:
             state.complete_sign_in(result.user)
             state.flash("success", f"Signed in as {result.user.username}.")
             if result.recovery is not None:
-                left = result.recovery.remaining
-                state.flash(
-                    "warning" if result.recovery.low else "info",
-                    f"You signed in with a recovery code; it cannot be used again. "
-                    f"{left} recovery code{'s' if left != 1 else ''} left."
-                    + (
-                        " You are running low: generate new ones in Settings → "
-                        "Authentication → Backup Recovery Code."
-                        if result.recovery.low
-                        else ""
-                    ),
-                )
+                flash_recovery_code_use(result.recovery)
             st.rerun()
     if recovery:
         if st.button("Use your authenticator app instead", type="tertiary", key="use_totp"):
