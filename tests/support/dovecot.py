@@ -79,11 +79,18 @@ class Dovecot:
 
     def append(self, raw: bytes, folder: str = "INBOX") -> int:
         """Deliver ``raw`` and return its UID (from APPENDUID)."""
+        return self.append_many([raw], folder)[0]
+
+    def append_many(self, messages: list[bytes], folder: str = "INBOX") -> list[int]:
+        """Deliver several messages over one connection; their UIDs in order."""
         conn = self.client()
         try:
-            typ, data = conn.append(folder, None, None, raw)
-            assert typ == "OK", data
-            return int(data[0].split(b"APPENDUID ")[1].split(b" ")[1].rstrip(b"]"))
+            uids = []
+            for raw in messages:
+                typ, data = conn.append(folder, None, None, raw)
+                assert typ == "OK", data
+                uids.append(int(data[0].split(b"APPENDUID ")[1].split(b" ")[1].rstrip(b"]")))
+            return uids
         finally:
             conn.logout()
 
