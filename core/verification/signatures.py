@@ -30,6 +30,8 @@ ALLOWED_HASHES = frozenset({b"sha256", b"sha512"})
 """The only two hashes OpenSSH's sshsig.c signs or accepts."""
 SSHSIG_PY_TYPES = frozenset({"ssh-ed25519", "ssh-rsa"})
 SSH_KEYGEN_TIMEOUT = 10
+SK_TRAILER = 5
+"""A security key's signature ends with its flags byte and a uint32 counter (PROTOCOL.u2f)."""
 
 
 class SignatureRejected(Exception):
@@ -86,12 +88,16 @@ def parse_signature(text: str) -> ParsedSignature:
         raise SignatureRejected("The SSH signature is malformed or truncated.")
     inner = SshReader(outer.signature)
     try:
-        inner.read_string()
+        sig_type = inner.read_string()
         inner.read_string()
     except ValueError:
         raise SignatureRejected("The SSH signature is malformed.") from None
-    if inner.input_fh.read():
-        raise SignatureRejected("The SSH signature has trailing data.")
+    rest = inner.input_fh.read()
+    expected = SK_TRAILER if sig_type.startswith(b"sk-") else 0
+    if len(rest) != expected:
+        if len(rest) > expected:
+            raise SignatureRejected("The SSH signature has trailing data.")
+        raise SignatureRejected("The SSH signature is malformed or truncated.")
     return ParsedSignature(
         blob=blob,
         public_key=outer.public_key,

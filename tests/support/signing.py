@@ -74,3 +74,43 @@ def sign_ed25519_by_hand(
     blob.write_string(hash_algo.encode())
     blob.write_string(sig_pkt.output_fh.getvalue())
     return ssh_enarmor_sshsig(blob.output_fh.getvalue() + trailing)
+
+
+def sk_ed25519_by_hand(
+    key: KeyPair, message: bytes, namespace: str, *, application: bytes = b"ssh:"
+) -> tuple[str, str]:
+    """A security-key (``sk-ssh-ed25519@openssh.com``) public key line and SSHSIG signature
+    made from an ordinary ed25519 key, signing what the authenticator would sign
+    (PROTOCOL.u2f: sha256(application) || flags || counter || sha256(data)). No hardware key
+    is needed, and ``ssh-keygen -Y verify`` accepts it like one from a real token."""
+    private = load_ssh_private_key(key.private_path.read_bytes(), password=None)
+    raw_pub = base64.b64decode(key.public_line.split()[1])[-32:]
+    sk_type = b"sk-ssh-ed25519@openssh.com"
+    pub = SshWriter(io.BytesIO())
+    pub.write_string(sk_type)
+    pub.write_string(raw_pub)
+    pub.write_string(application)
+    pub_blob = pub.output_fh.getvalue()
+
+    wrapped = SshsigWrapper(
+        namespace=namespace.encode(), hash_algo=b"sha512", hash=hashlib.sha512(message).digest()
+    ).to_bytes()
+    flags, counter = b"\x01", (7).to_bytes(4, "big")
+    signed = (
+        hashlib.sha256(application).digest() + flags + counter + hashlib.sha256(wrapped).digest()
+    )
+    sig = SshWriter(io.BytesIO())
+    sig.write_string(sk_type)
+    sig.write_string(private.sign(signed))
+    sig.write(flags + counter)
+
+    blob = SshWriter(io.BytesIO())
+    blob.write(b"SSHSIG")
+    blob.write_uint32(1)
+    blob.write_string(pub_blob)
+    blob.write_string(namespace.encode())
+    blob.write_string(b"")
+    blob.write_string(b"sha512")
+    blob.write_string(sig.output_fh.getvalue())
+    public_line = f"{sk_type.decode()} {base64.b64encode(pub_blob).decode()}"
+    return public_line, ssh_enarmor_sshsig(blob.output_fh.getvalue())

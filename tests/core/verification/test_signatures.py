@@ -12,7 +12,13 @@ from core.accounts.ssh_keys import parse_public_key
 from core.store.tables import SshKey
 from core.verification.signatures import SignatureRejected, parse_signature, verify_signature
 from tests.conftest import require
-from tests.support.signing import SSH_KEYGEN, make_key, sign, sign_ed25519_by_hand
+from tests.support.signing import (
+    SSH_KEYGEN,
+    make_key,
+    sign,
+    sign_ed25519_by_hand,
+    sk_ed25519_by_hand,
+)
 
 NS = "2fa-recovery@huggingface.co"
 MESSAGE = (
@@ -137,3 +143,28 @@ def test_an_altered_signature_is_refused(keys):
 def test_malformed_armor_is_refused(text, reason):
     with pytest.raises(SignatureRejected, match=reason):
         parse_signature(text)
+
+
+def sk_registered(public_line: str) -> list[SshKey]:
+    key = parse_public_key(public_line)
+    return [
+        SshKey(
+            user_id=1,
+            key_type=key.key_type,
+            public_key=key.openssh,
+            fingerprint_sha256=key.fingerprint_sha256,
+            fingerprint_md5=key.fingerprint_md5,
+        )
+    ]
+
+
+def test_a_security_key_signature_is_verified_by_ssh_keygen(keys):
+    line, armored = sk_ed25519_by_hand(keys["ed25519"], MESSAGE.encode(), NS)
+    key = verify_signature(armored, message=MESSAGE, namespace=NS, keys=sk_registered(line))
+    assert key.key_type == "sk-ssh-ed25519@openssh.com"
+
+
+def test_a_security_key_signature_of_another_message_is_refused(keys):
+    line, armored = sk_ed25519_by_hand(keys["ed25519"], b"something else", NS)
+    with pytest.raises(SignatureRejected, match="does not verify"):
+        verify_signature(armored, message=MESSAGE, namespace=NS, keys=sk_registered(line))
