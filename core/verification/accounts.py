@@ -42,7 +42,7 @@ def resolve_account(session: Session, ticket: Ticket, evidence: Sequence[Evidenc
         return res
     if users:
         res.user = next(iter(users.values()))
-        how = "the claimed " + " and ".join(c for c in claims if found[c] is not None)
+        how = "the claim " + " and ".join(repr(c) for c in claims if found[c] is not None)
     elif sender is not None:
         res.user = sender
         how = "the sender address"
