@@ -17,6 +17,7 @@ from backoffice.cli import app
 from core.mail.capture import captured
 from core.mail.render import template_names
 from core.settings import get_settings
+from core.store.engine import make_engine
 from tests.core.mail.conftest import queue_many
 from tests.support.smtp_sink import free_port
 
@@ -68,4 +69,36 @@ def test_outbox_send_delivers_into_the_capture_server(engine, clock, tmp_path, m
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=10)
+        engine.dispose()
+    assert sorted(m["Message-ID"] for m in captured(maildir)) == sorted(ids)
+
+
+def test_outbox_send_watch_keeps_delivering_until_stopped(sqlite_url, clock, tmp_path):
+    """The watch loop is the same on every database, so SQLite alone is enough here."""
+    engine = make_engine(sqlite_url)
+    port = free_port()
+    maildir = tmp_path / "capture"
+    env = os.environ | {"BACKOFFICE_SMTP_PORT": str(port), "BACKOFFICE_DATABASE_URL": sqlite_url}
+    cli = [sys.executable, "-c", "from backoffice.cli import main; main()"]
+    root = Path(__file__).resolve().parents[3]
+    server = subprocess.Popen(
+        [*cli, "mail", "capture", "--port", str(port), "--dir", str(maildir)], cwd=root, env=env
+    )
+    sender = None
+    try:
+        wait_for_port(port)
+        sender = subprocess.Popen([*cli, "outbox", "send", "--watch", "0.2"], cwd=root, env=env)
+        ids = queue_many(engine, clock, 2)
+        deadline = time.monotonic() + 20
+        while len(captured(maildir)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        ids += queue_many(engine, clock, 1)
+        while len(captured(maildir)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        for proc in (sender, server):
+            if proc is not None:
+                proc.send_signal(signal.SIGINT)
+                proc.wait(timeout=10)
+        engine.dispose()
     assert sorted(m["Message-ID"] for m in captured(maildir)) == sorted(ids)
