@@ -33,25 +33,53 @@ def _is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _bucket(session: Session, unit: str) -> ColumnElement:
-    """The UTC day (or Monday of the week) a ticket was received, as a date."""
+@dataclass(frozen=True)
+class Cohort:
+    """Tickets received in a range, counted per UTC day, status and evidence strength: one
+    GROUP BY over the covering cohort index; the per-week, per-status and per-strength
+    figures are sums of its (at most days x 6 x 3) rows."""
+
+    rows: list[tuple[date, str, str, int]]
+
+    def per_day(self) -> list[tuple[date, int]]:
+        return self._sum(lambda day, status, strength: day)
+
+    def per_week(self) -> list[tuple[date, int]]:
+        """Keyed by the Monday of each ISO week."""
+        return self._sum(lambda day, status, strength: day - timedelta(days=day.weekday()))
+
+    def per_status(self) -> dict[str, int]:
+        return dict(self._sum(lambda day, status, strength: status))
+
+    def per_strength(self) -> dict[str, int]:
+        return dict(self._sum(lambda day, status, strength: strength))
+
+    def _sum(self, key) -> list:
+        totals: dict = {}
+        for day, status, strength, n in self.rows:
+            k = key(day, status, strength)
+            totals[k] = totals.get(k, 0) + n
+        return sorted(totals.items())
+
+
+def _day(session: Session) -> ColumnElement:
+    """The UTC day a ticket was received. SQLite stores UTC as ``YYYY-MM-DD HH:MM:SS``, so
+    the day is the first ten characters (cheaper than parsing with ``date()``)."""
     if _is_postgres(session):
-        utc = func.timezone("UTC", Ticket.created_at)
-        return cast(func.date_trunc(unit, utc), Date)
-    if unit == "day":
-        return func.date(Ticket.created_at)
-    return func.date(Ticket.created_at, "-6 days", "weekday 1")
+        return cast(func.timezone("UTC", Ticket.created_at), Date)
+    return func.substr(Ticket.created_at, 1, 10)
 
 
-def received_per(
-    session: Session, unit: str, *, start: datetime, end: datetime
-) -> list[tuple[date, int]]:
-    """Tickets received per ``day`` or ``week`` in ``[start, end)``, oldest first."""
-    bucket = _bucket(session, unit).label("bucket")
+def cohort(session: Session, *, start: datetime, end: datetime) -> Cohort:
+    day = _day(session).label("day")
     rows = session.execute(
-        select(bucket, func.count()).where(*_in_range(start, end)).group_by(bucket).order_by(bucket)
+        select(day, Ticket.status, Ticket.evidence_strength, func.count())
+        .where(*_in_range(start, end))
+        .group_by(day, Ticket.status, Ticket.evidence_strength)
     )
-    return [(b if isinstance(b, date) else date.fromisoformat(b), n) for b, n in rows]
+    return Cohort(
+        [(d if isinstance(d, date) else date.fromisoformat(d), st, ev, n) for d, st, ev, n in rows]
+    )
 
 
 def backlog(session: Session) -> dict[str, int]:
@@ -123,27 +151,6 @@ def durations(session: Session, until_column, *, start: datetime, end: datetime)
 
 def _float(value) -> float | None:
     return None if value is None else float(value)
-
-
-def outcomes(session: Session, *, start: datetime, end: datetime) -> dict[str, int]:
-    """Tickets received in the range per status (decided and not)."""
-    rows = dict(
-        session.execute(
-            select(Ticket.status, func.count())
-            .where(*_in_range(start, end))
-            .group_by(Ticket.status)
-        ).all()
-    )
-    return rows
-
-
-def evidence_strength_mix(session: Session, *, start: datetime, end: datetime) -> dict[str, int]:
-    rows = session.execute(
-        select(Ticket.evidence_strength, func.count())
-        .where(*_in_range(start, end))
-        .group_by(Ticket.evidence_strength)
-    )
-    return {strength: n for strength, n in rows}
 
 
 def evidence_kind_mix(session: Session, *, start: datetime, end: datetime) -> dict[str, int]:

@@ -89,17 +89,18 @@ def ops_report(
     session: Session, *, start: datetime, end: datetime, clock: Clock = system_clock
 ) -> OpsReport:
     """Every Ops figure for tickets received in ``[start, end)`` plus the live backlog."""
+    received = figures.cohort(session, start=start, end=end)
     return OpsReport(
         start=start,
         end=end,
-        received_per_day=figures.received_per(session, "day", start=start, end=end),
-        received_per_week=figures.received_per(session, "week", start=start, end=end),
+        received_per_day=received.per_day(),
+        received_per_week=received.per_week(),
         backlog=figures.backlog(session),
         oldest_open_age=figures.oldest_open_age(session, clock=clock),
         first_response=figures.durations(session, Ticket.first_response_at, start=start, end=end),
         decision=figures.durations(session, Ticket.decided_at, start=start, end=end),
-        outcomes=figures.outcomes(session, start=start, end=end),
-        evidence_strength=figures.evidence_strength_mix(session, start=start, end=end),
+        outcomes=received.per_status(),
+        evidence_strength=received.per_strength(),
         evidence_kinds=figures.evidence_kind_mix(session, start=start, end=end),
         outbox=figures.outbox_health(session),
         quarantined=figures.quarantined_mail(session),

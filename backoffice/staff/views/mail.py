@@ -3,6 +3,9 @@ the captured mailbox in demo mode, and quarantined inbound mail with a re-proces
 
 from __future__ import annotations
 
+import email
+import email.policy
+
 import streamlit as st
 
 from backoffice.staff import format, state
@@ -57,10 +60,11 @@ with capture_tab:
     else:
         messages = list(reversed(captured(directory)))
         st.caption(f"{len(messages)} messages received by the local capture, newest first.")
-        for message in messages[:50]:
+        for stored in messages[:50]:
+            message = email.message_from_bytes(stored.as_bytes(), policy=email.policy.default)
             with st.expander(f"{message['To']} · {message['Subject']}"):
-                body = message.get_body(("plain",)) if hasattr(message, "get_body") else None
-                text = body.get_content() if body is not None else message.as_string()
+                body = message.get_body(("plain",))
+                text = body.get_content() if body is not None else "(no plain-text part)"
                 st.code(text, language=None, wrap_lines=True)
 
 with quarantine_tab:

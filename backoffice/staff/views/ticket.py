@@ -20,8 +20,8 @@ from core.store.tables import User
 from core.store.tables.tickets import OPEN_STATUSES
 from core.tickets.leases import claim_ticket, lease_holder, release_ticket
 from core.tickets.notes import add_note, list_notes
-from core.tickets.reading import ticket_detail
-from core.verification import compute_report
+from core.tickets.reading import get_ticket, ticket_detail
+from core.verification import compute_report, verify_ticket
 
 PENDING = "ticket_pending_action"
 ACTIONS = {
@@ -55,6 +55,10 @@ def run(action, **kwargs) -> bool:
         state.show_error(exc)
         return False
     return True
+
+
+def reverify(session, *, ticket_id: int, clock) -> None:
+    verify_ticket(session, get_ticket(session, ticket_id), clock=clock)
 
 
 def claim_bar(staff: StaffIdentity, ticket_id: int, holder) -> bool:
@@ -204,4 +208,11 @@ with right:
             + (f" — {ticket.decision_reason}" if ticket.decision_reason else "")
         )
     elif can_decide(staff.role) and claim_bar(staff, ticket.id, lease_holder(ticket, now=now)):
+        if st.button(
+            "Re-check evidence",
+            key="t_verify",
+            help="Run verification again and store the report (the queue shows its strength).",
+        ) and run(reverify, ticket_id=ticket.id):
+            state.flash("Verification re-run.", "info")
+            st.rerun()
         decision_form(staff, ticket, rep.strength)

@@ -27,9 +27,18 @@ class Ticket(SQLModel, table=True):
             sqlite_where=text(OPEN_STATUSES_SQL),
             postgresql_where=text(OPEN_STATUSES_SQL),
         ),
+        Index(
+            "ix_tickets_cohort",
+            "created_at",
+            "status",
+            "evidence_strength",
+            "first_response_at",
+            "decided_at",
+        ),
     )
     """The partial index keeps the default queue (open tickets, oldest first) and the
-    oldest-open figure fast however many decided tickets pile up."""
+    oldest-open figure fast however many decided tickets pile up; the cohort index covers
+    every ops figure over a date range, so those read the index alone."""
 
     id: int | None = Field(default=None, primary_key=True)
     """The ticket number shown to users and staff (``[#123]``)."""
@@ -83,6 +92,7 @@ class TicketMessage(SQLModel, table=True):
 
 class Evidence(SQLModel, table=True):
     __tablename__ = "evidence"
+    __table_args__ = (Index("ix_evidence_ticket_kind", "ticket_id", "kind"),)
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="tickets.id", index=True)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import select
 
+from core.settings import get_settings
 from core.store import session_scope
 from core.store.tables import OutboxEmail, Ticket
 from tests.backoffice.staff.conftest import sign_in
@@ -111,11 +114,19 @@ def test_approve_end_to_end(world, tmp_path, monkeypatch):
             )
         ).all()
     assert emails == [("approved", "alice@example.org")]
-    assert_delivered(world, tmp_path, monkeypatch, "alice@example.org")
+    assert_delivered(world, tmp_path, monkeypatch, "alice@example.org", "was reset")
+
+    monkeypatch.setenv("BACKOFFICE_CAPTURE_DIR", str(tmp_path / "capture"))
+    get_settings.cache_clear()
+    at.switch_page("views/mail.py").run()
+    captured_labels = [e.label for e in at.expander]
+    assert any(label.startswith("alice@example.org · [#1] Two-factor") for label in captured_labels)
+    assert any("reset two-factor authentication on your account alice" in c.value for c in at.code)
 
 
-def assert_delivered(world, tmp_path, monkeypatch, to: str) -> None:
-    """Send the outbox through the real local capture and find the decision email there."""
+def assert_delivered(world, tmp_path, monkeypatch, to: str, subject: str) -> None:
+    """Send the outbox through the real local capture and find the decision email there.
+    The app ran on clocks a few TOTP steps ahead, so the sender looks an hour ahead."""
     from core.mail.capture import captured, start_capture
     from core.mail.sender import deliver_due
     from core.settings import get_settings
@@ -126,11 +137,11 @@ def assert_delivered(world, tmp_path, monkeypatch, to: str) -> None:
     get_settings.cache_clear()
     controller = start_capture(tmp_path / "capture", port=port)
     try:
-        deliver_due(world.engine)
+        deliver_due(world.engine, clock=lambda: world.clock() + timedelta(hours=1))
     finally:
         controller.stop()
-    recipients = [m["To"] for m in captured(tmp_path / "capture")]
-    assert to in recipients, recipients
+    sent = [(m["To"], m["Subject"]) for m in captured(tmp_path / "capture")]
+    assert any(t == to and subject in s for t, s in sent), sent
 
 
 def test_weak_evidence_needs_an_override_reason(world):
@@ -157,7 +168,7 @@ def test_deny_end_to_end(world, tmp_path, monkeypatch):
         assert s.exec(
             select(OutboxEmail.to_addr).where(OutboxEmail.template == "denied")
         ).all() == ["carol@example.org"]
-    assert_delivered(world, tmp_path, monkeypatch, "carol@example.org")
+    assert_delivered(world, tmp_path, monkeypatch, "carol@example.org", "Re: Lost my 2FA device")
 
 
 def test_request_more_information(world):

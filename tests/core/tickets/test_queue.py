@@ -102,4 +102,4 @@ def test_paging_and_capped_counts(engine, clock, tickets, monkeypatch):
         assert first.pages == 3
         counts = status_counts(s, cap=2)
         assert str(counts["new"]) == "2+" and str(counts["open"]) == "1"
-    assert queue.COUNT_CAP == 10_000
+    assert queue.COUNT_CAP == 1_000
