@@ -7,15 +7,16 @@ from __future__ import annotations
 import email
 import re
 from dataclasses import dataclass, field
-from email.headerregistry import Address
+from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser
-from email.policy import default
+from email.policy import compat32, default
 from email.utils import getaddresses
 
 import html2text
 
 from core.errors import InvalidInput
+from core.inbound.redaction import hidden_token
 
 MSGID_RE = re.compile(r"<[^<>\s]{1,900}>")
 TEXT_ATTACHMENT_SUFFIXES = (".pub", ".sig", ".txt", ".asc", ".pem", ".key")
@@ -55,6 +56,8 @@ class ParsedMessage:
     report_type: str | None = None
     original_message_ids: list[str] = field(default_factory=list)
     """Message-IDs of the messages embedded in a delivery report (whose bounce this is)."""
+    hides_token: bool = False
+    """An access token hides behind a transfer encoding (see ``redaction.hidden_token``)."""
 
     @property
     def thread_ids(self) -> list[str]:
@@ -107,33 +110,57 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
     return data.decode("latin-1", "replace")
 
 
-def _header(msg: Message, name: str, charset: str | None) -> str:
-    """One header's decoded value (RFC 2047 via the policy); on a header the policy cannot
-    parse, the raw value."""
+def _raw_header(msg: Message, name: str) -> str | None:
+    """The first ``name`` header as received (undecodable octets kept as surrogates)."""
+    name = name.lower()
+    for key, value in msg.raw_items():
+        if key.lower() == name:
+            return " ".join(str(value).split())
+    return None
+
+
+def _has_surrogates(value: str) -> bool:
     try:
-        value = msg.get(name)
-    except Exception:  # a malformed header must not lose the message
-        value = next((v for k, v in msg.raw_items() if k.lower() == name.lower()), None)
-    if value is None:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _decode_words(value: str) -> str:
+    """RFC 2047 encoded words decoded (``email.header``: the same decoder the modern policy
+    uses, without building a header object, which costs more than the parse)."""
+    if "=?" not in value:
+        return value
+    try:
+        return str(make_header(decode_header(value)))
+    except Exception:  # a damaged encoded word: keep the text as written
+        return value
+
+
+def _header(msg: Message, name: str, charset: str | None) -> str:
+    """One header decoded (RFC 2047); raw 8-bit values decoded with the best charset guess."""
+    value = _raw_header(msg, name)
+    if not value:
         return ""
-    return _recover_text(" ".join(str(value).split()), charset)
+    if _has_surrogates(value):
+        return _recover_text(value, charset)
+    return " ".join(_decode_words(value).split())
 
 
 def _sender(msg: Message, charset: str | None) -> tuple[str, str]:
-    value = _header(msg, "from", charset)
-    try:
-        header = msg.get("from")
-        addresses: tuple[Address, ...] = getattr(header, "addresses", ())
-        if addresses and addresses[0].addr_spec and "@" in addresses[0].addr_spec:
-            return addresses[0].addr_spec.strip().lower(), _recover_text(
-                addresses[0].display_name, charset
-            )
-    except Exception:  # fall back to the lenient parse below
-        pass
+    value = _recover_text(_raw_header(msg, "from") or "", charset)
     for name, addr in getaddresses([value]):
         if "@" in addr:
-            return addr.strip().lower(), name
+            return addr.strip().lower(), " ".join(_decode_words(name).split())
     return "", ""
+
+
+def _plain_headers(part: Message) -> None:
+    """Read this part's structural headers (Content-Type, -Disposition, -Transfer-Encoding)
+    as plain strings. The tree is parsed with ``policy=default``, but an ``EmailMessage``
+    builds a header object on every access, which cost more than the parse itself."""
+    part.policy = compat32
 
 
 def _html_to_text(html: str) -> str:
@@ -184,6 +211,7 @@ class _Walker:
         self.original_ids: list[str] = []
 
     def walk(self, part: Message, *, in_report: bool = False) -> None:
+        _plain_headers(part)
         ctype = part.get_content_type()
         if ctype == "message/rfc822":
             self._nested(part, in_report=in_report)
@@ -261,6 +289,7 @@ def parse_message(raw: bytes, *, max_bytes: int) -> ParsedMessage:
     if len(raw) > max_bytes:
         raise UnparseableMessage(f"message of {len(raw)} bytes exceeds the {max_bytes}-byte limit")
     msg: EmailMessage = email.message_from_bytes(raw, policy=default)  # type: ignore[assignment]
+    _plain_headers(msg)
     try:
         body_charset = msg.get_content_charset()
     except Exception:  # damaged input: fall back, never lose the message
@@ -293,7 +322,15 @@ def parse_message(raw: bytes, *, max_bytes: int) -> ParsedMessage:
         content_type=msg.get_content_type(),
         report_type=report_type,
         original_message_ids=walker.original_ids,
+        hides_token=_hidden_token(msg),
     )
+
+
+def _hidden_token(msg: Message) -> bool:
+    try:
+        return hidden_token(msg)
+    except Exception:  # damaged structure: assume the worst, the slow path will check
+        return True
 
 
 def header_message_id(raw: bytes) -> str | None:

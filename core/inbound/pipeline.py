@@ -86,11 +86,11 @@ def _prepare(raw: bytes) -> _Prepared:
     message_id = (parsed.message_id if parsed else header_message_id(raw)) or (
         synthetic_message_id(sha256)
     )
-    token_found = parsed is None or any(item.kind == "token" for item in evidence)
+    hidden = parsed is None or parsed.hides_token
     return _Prepared(
         sha256=sha256,
         message_id=redact_tokens(message_id),
-        stored_raw=redact_raw(raw, token_found=token_found),
+        stored_raw=redact_raw(raw, hidden=hidden),
         parsed=parsed,
         evidence=evidence,
         reason=redact_tokens(reason) if reason else None,

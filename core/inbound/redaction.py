@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import re
+from email.header import decode_header, make_header
 from email.message import Message
 from email.policy import default
 
@@ -51,6 +52,26 @@ def _rewrite(raw: bytes) -> bytes:
     return msg.as_bytes()
 
 
+ENCODED_CTE = ("base64", "quoted-printable", "x-uuencode", "uuencode", "x-uue", "uue")
+
+
+def hidden_token(msg: Message) -> bool:
+    """True if a token hides behind a transfer encoding or an encoded word anywhere in the
+    parsed ``msg`` (every part, chosen alternative or not): masking the raw bytes would miss
+    it. Literal tokens are not counted; byte masking handles those."""
+    for part in msg.walk():
+        for _name, value in part.raw_items():
+            text = str(value)
+            if "=?" in text and TEXT_TOKEN_RE.search(str(make_header(decode_header(text)))):
+                return True
+        if part.is_multipart():
+            continue
+        cte = str(part.get("content-transfer-encoding", "")).strip().lower()
+        if cte in ENCODED_CTE and _leaf_has_token(part):
+            return True
+    return False
+
+
 def contains_token(raw: bytes) -> bool:
     """True if a token survives anywhere in ``raw``: in the bytes or in any decoded part
     or header."""
@@ -65,12 +86,13 @@ def contains_token(raw: bytes) -> bool:
     return False
 
 
-def redact_raw(raw: bytes, *, token_found: bool) -> bytes:
-    """``raw`` with every access token masked. ``token_found`` says the parsed text held a
-    token; only then is the slower decode-and-rewrite path checked. If a token would still
-    survive, the message is reduced to its headers and a note: storing it is never worth it."""
+def redact_raw(raw: bytes, *, hidden: bool) -> bytes:
+    """``raw`` with every access token masked. ``hidden`` (from ``hidden_token``, or True
+    when the message could not be parsed) asks for the decode-and-rewrite path, checked
+    afterwards; if a token would still survive, the message is reduced to its headers and
+    a note: storing it is never worth it."""
     masked = _mask_bytes(raw)
-    if not token_found or not contains_token(masked):
+    if not hidden or not contains_token(masked):
         return masked
     try:
         rewritten = _rewrite(masked)

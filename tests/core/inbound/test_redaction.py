@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import quopri
+from email.message import EmailMessage
 
 import pytest
 
@@ -15,7 +16,7 @@ TOKEN = "hf_" + "QwErTyUiOpAsDfGhJkLzXcVbNmQwErTyUi"
 
 def test_plain_token_masked_in_place_keeping_length():
     raw = recovery_email(body=f"token {TOKEN} thanks")
-    stored = redact_raw(raw, token_found=True)
+    stored = redact_raw(raw, hidden=True)
     assert TOKEN.encode() not in stored
     assert len(stored) == len(raw)
     assert b"hf_******************************TyUi" in stored
@@ -37,7 +38,7 @@ def test_token_hidden_by_transfer_encoding(cte, encode):
         + encode(text)
     )
     assert TOKEN.encode() not in raw and contains_token(raw)
-    stored = redact_raw(raw, token_found=True)
+    stored = redact_raw(raw, hidden=True)
     assert not contains_token(stored)
     assert b"From: a@example.com" in stored
 
@@ -45,16 +46,48 @@ def test_token_hidden_by_transfer_encoding(cte, encode):
 def test_token_in_encoded_subject():
     subject = "=?utf-8?b?" + base64.b64encode(f"tok {TOKEN}".encode()).decode() + "?="
     raw = f"From: a@example.com\r\nSubject: {subject}\r\n\r\nhi\r\n".encode()
-    stored = redact_raw(raw, token_found=True)
+    stored = redact_raw(raw, hidden=True)
     assert not contains_token(stored)
 
 
 def test_token_in_base64_attachment():
     raw = recovery_email(attachments=[("token.txt", "application/octet-stream", TOKEN.encode())])
-    stored = redact_raw(raw, token_found=True)
+    stored = redact_raw(raw, hidden=True)
     assert not contains_token(stored)
+
+
+def _alternative_with_base64_html(html: str) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "a@example.com"
+    msg.set_content("plain part without secrets")
+    msg.add_alternative(html, subtype="html", cte="base64")
+    return msg.as_bytes()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        _alternative_with_base64_html(f"<p>only in the html part: {TOKEN}</p>"),
+        recovery_email(attachments=[("t.txt", "application/octet-stream", TOKEN.encode())]),
+        f"X-Note: =?utf-8?b?{base64.b64encode(TOKEN.encode()).decode()}?=\r\n".encode()
+        + recovery_email(),
+    ],
+    ids=["unchosen-alternative", "attachment", "encoded-header"],
+)
+def test_pipeline_finds_hidden_tokens_wherever_they_are(raw):
+    from core.inbound.parsing import parse_message
+
+    parsed = parse_message(raw, max_bytes=10**6)
+    assert parsed.hides_token
+    assert not contains_token(redact_raw(raw, hidden=parsed.hides_token))
+
+
+def test_literal_token_is_not_hidden():
+    from core.inbound.parsing import parse_message
+
+    assert not parse_message(recovery_email(body=f"t {TOKEN}"), max_bytes=10**6).hides_token
 
 
 def test_no_token_leaves_bytes_alone():
     raw = recovery_email()
-    assert redact_raw(raw, token_found=False) == raw
+    assert redact_raw(raw, hidden=False) == raw

@@ -1,0 +1,111 @@
+"""Inbound ingest throughput: N generated recovery emails (default 10,000, each from its own
+sender, with an SSH key, a fingerprint, and every 10th with an access token) through the
+whole pipeline (store raw, parse, classify, evidence, ticket, acknowledgement in the
+outbox), next to bare ``email.message_from_bytes(raw, policy=default)`` on the same bytes
+in the same run. Target: ingest at least half the bare-parse rate.
+
+    python benchmarks/ingest_throughput.py [--count 10000] [--batch-size 500] [--db URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import email
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from email.policy import default
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core.clock import FrozenClock  # noqa: E402
+from core.inbound import SourceMessage, ingest_messages  # noqa: E402
+from core.store import make_engine, upgrade_schema  # noqa: E402
+from tests.support.mail import recovery_email  # noqa: E402
+
+
+def key_lines(folder: Path, count: int) -> list[str]:
+    lines = []
+    for i in range(count):
+        path = folder / f"id_{i}"
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"user{i}@laptop", "-f", path],
+            check=True,
+        )
+        lines.append(path.with_suffix(".pub").read_text().strip())
+    return lines
+
+
+def generate(count: int, keys: list[str]) -> list[bytes]:
+    messages = []
+    for i in range(count):
+        key = keys[i % len(keys)]
+        token = ""
+        if i % 10 == 0:
+            letters = "".join(chr(ord("a") + (i >> s) % 26) for s in range(0, 34 * 2, 2))
+            token = f"\nMy token: hf_{letters}"
+        body = (
+            f"Hello support,\n\nI lost my phone and my recovery codes. My username is user{i}.\n"
+            f"My SSH key:\n{key}\n"
+            f"Its fingerprint: SHA256:{'x' * 43}\n{token}\n\nThanks,\nUser {i}\n"
+        )
+        messages.append(
+            recovery_email(
+                sender=f"User {i} <user{i}@example.com>",
+                subject=f"Locked out of my account user{i}",
+                body=body,
+            )
+        )
+    return messages
+
+
+def bare_parse_rate(messages: list[bytes]) -> float:
+    start = time.perf_counter()
+    for raw in messages:
+        email.message_from_bytes(raw, policy=default)
+    return len(messages) / (time.perf_counter() - start)
+
+
+def ingest_rate(messages: list[bytes], url: str, batch_size: int) -> tuple[float, str]:
+    engine = make_engine(url)
+    upgrade_schema(engine)
+    clock = FrozenClock(datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
+    stream = (SourceMessage(raw, "benchmark") for raw in messages)
+    start = time.perf_counter()
+    report = ingest_messages(engine, stream, clock=clock, batch_size=batch_size)
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    assert report.balanced and report.new_tickets == len(messages), report.summary()
+    return len(messages) / elapsed, report.summary()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--db", help="Database URL (default: a fresh SQLite file)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ.setdefault("BACKOFFICE_DATA_DIR", tmp)
+        os.environ.setdefault("BACKOFFICE_SECRET_KEY", "benchmark-only-not-a-secret")
+        messages = generate(args.count, key_lines(Path(tmp), 20))
+        size = sum(map(len, messages)) / len(messages)
+        bare = bare_parse_rate(messages)
+        url = args.db or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        ingest, summary = ingest_rate(messages, url, args.batch_size)
+        bare_again = bare_parse_rate(messages)
+    bare = max(bare, bare_again)
+    print(f"messages:            {args.count} (avg {size:.0f} bytes), batch {args.batch_size}")
+    print(f"database:            {url.split(':', 1)[0]}")
+    print(f"bare parse:          {bare:9.0f} messages/s  (email.message_from_bytes, policy=default)")
+    print(f"full ingest:         {ingest:9.0f} messages/s  ({summary})")
+    print(f"ratio ingest/parse:  {ingest / bare:9.2f}  (target >= 0.50)")
+
+
+if __name__ == "__main__":
+    main()
