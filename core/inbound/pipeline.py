@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlmodel import Session
 
@@ -58,6 +58,7 @@ class IngestOutcome:
 
 @dataclass
 class _Prepared:
+    size: int
     sha256: str
     message_id: str
     stored_raw: bytes
@@ -88,6 +89,7 @@ def _prepare(raw: bytes) -> _Prepared:
     )
     hidden = parsed is None or parsed.hides_token
     return _Prepared(
+        size=len(raw),
         sha256=sha256,
         message_id=redact_tokens(message_id),
         stored_raw=redact_raw(raw, hidden=hidden),
@@ -103,14 +105,22 @@ def ingest_bytes(
     """Ingest one message in ``session``'s transaction; the caller commits, and only then
     acknowledges the message at its source. Never raises for bad mail (it is quarantined);
     database errors propagate so the caller can roll back and leave the mail at its source."""
-    prep = _prepare(raw)
+    return _ingest_prepared(session, _prepare(raw), source=source, clock=clock, isolate=True)
+
+
+def _ingest_prepared(
+    session: Session, prep: _Prepared, *, source: str, clock: Clock, isolate: bool
+) -> IngestOutcome:
+    """Store and process one prepared message. With ``isolate`` the processing runs in a
+    savepoint and a fault quarantines the message; without, the fault propagates (the
+    batch is then redone isolated, see ``ingest_messages``)."""
     parsed = prep.parsed
     inbound_id = insert_raw(
         session,
         message_id=prep.message_id,
         sha256=prep.sha256,
         raw=prep.stored_raw,
-        size=len(raw),
+        size=prep.size,
         source=source,
         received_at=clock(),
         from_addr=parsed.from_addr if parsed else None,
@@ -120,10 +130,12 @@ def ingest_bytes(
         return _logged(IngestOutcome("duplicate", prep.message_id, reason="already stored"))
     if parsed is None:
         outcome = IngestOutcome("quarantined", prep.message_id, inbound_id, reason=prep.reason)
-    else:
+    elif isolate:
         outcome = _process_safely(
             session, inbound_id, prep.message_id, parsed, prep.evidence, clock
         )
+    else:
+        outcome = _process(session, inbound_id, prep.message_id, parsed, prep.evidence, clock)
     _finish(session, outcome, clock)
     return _logged(outcome)
 
@@ -165,6 +177,7 @@ def _finish(session: Session, outcome: IngestOutcome, clock: Clock) -> None:
             ticket_id=outcome.ticket_id,
             processed_at=clock(),
         )
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -315,8 +328,9 @@ def _attach(
     parsed: ParsedMessage,
     evidence: list[EvidenceItem],
     clock: Clock,
-) -> TicketMessage:
-    message = add_message(
+) -> int:
+    """The message and its evidence on the ticket (evidence in one multi-row INSERT)."""
+    ticket_message_id = add_message(
         session,
         ticket,
         direction="in",
@@ -325,21 +339,23 @@ def _attach(
         **_message_fields(parsed, message_id),
     )
     if evidence:
-        session.flush()
         now = clock()
-        session.add_all(
-            Evidence(
-                ticket_id=ticket.id,
-                ticket_message_id=message.id,
-                kind=item.kind,
-                value=item.value,
-                fingerprint=item.fingerprint,
-                token_hash=item.token_hash,
-                created_at=now,
-            )
-            for item in evidence
+        session.execute(
+            insert(Evidence),
+            [
+                {
+                    "ticket_id": ticket.id,
+                    "ticket_message_id": ticket_message_id,
+                    "kind": item.kind,
+                    "value": item.value,
+                    "fingerprint": item.fingerprint,
+                    "token_hash": item.token_hash,
+                    "created_at": now,
+                }
+                for item in evidence
+            ],
         )
-    return message
+    return ticket_message_id
 
 
 def _acknowledge(
@@ -347,10 +363,8 @@ def _acknowledge(
 ) -> bool:
     """Acknowledge within the daily limit; the per-sender count is kept in the session for
     the length of a batch so a thousand messages do not cost a thousand count queries."""
-    counts: dict[str, int] = session.info.setdefault(ACK_COUNTS, {})
+    counts = _ack_counts(session, [ticket.requester_email], clock)
     to = ticket.requester_email
-    if to not in counts:
-        counts[to] = acknowledgements_sent(session, to, clock=clock)
     real_id = None if message_id.endswith("@synthetic>") else message_id
     email = acknowledge_ticket(
         session,
@@ -363,6 +377,17 @@ def _acknowledge(
     if email is not None:
         counts[to] += 1
     return email is not None
+
+
+def _ack_counts(session: Session, senders: Iterable[str], clock: Clock) -> dict[str, int]:
+    """The session's per-sender acknowledgement counts, fetched once per sender per batch
+    and then kept up to date in memory."""
+    counts: dict[str, int] = session.info.setdefault(ACK_COUNTS, {})
+    missing = {s for s in senders if s not in counts}
+    if missing:
+        with session.no_autoflush:
+            counts.update(acknowledgements_sent(session, missing, clock=clock))
+    return counts
 
 
 def reprocess_quarantined(
@@ -411,10 +436,13 @@ def ingest_messages(
     ``in_transaction`` lets a source save its own checkpoint in the same commit."""
     report = report or IngestReport()
     for batch in _batches(messages, max(1, batch_size)):
-        with session_scope(engine) as session:
-            outcomes = [ingest_bytes(session, m.raw, source=m.source, clock=clock) for m in batch]
-            if in_transaction is not None:
-                in_transaction(session, batch)
+        prepared = [_prepare(m.raw) for m in batch]
+        try:
+            outcomes = _ingest_batch(engine, batch, prepared, clock, in_transaction, False)
+        except Exception as exc:
+            if not _is_message_fault(exc):
+                raise
+            outcomes = _ingest_batch(engine, batch, prepared, clock, in_transaction, True)
         for message, outcome in zip(batch, outcomes, strict=True):
             if message.done is not None:
                 message.done()
@@ -422,6 +450,29 @@ def ingest_messages(
             if progress is not None:
                 progress(outcome)
     return report
+
+
+def _ingest_batch(
+    engine: Engine,
+    batch: list[SourceMessage],
+    prepared: list[_Prepared],
+    clock: Clock,
+    in_transaction: Callable[[Session, list[SourceMessage]], None] | None,
+    isolate: bool,
+) -> list[IngestOutcome]:
+    """One transaction for the batch. Parsing happened before it (no lock held while
+    parsing); acknowledgement counts are fetched for all senders in one query. The fast
+    pass has no savepoints; if a message makes it fail, the batch is redone with one
+    savepoint per message so only that message is quarantined."""
+    with session_scope(engine) as session:
+        _ack_counts(session, [p.parsed.from_addr for p in prepared if p.parsed], clock)
+        outcomes = [
+            _ingest_prepared(session, prep, source=m.source, clock=clock, isolate=isolate)
+            for m, prep in zip(batch, prepared, strict=True)
+        ]
+        if in_transaction is not None:
+            in_transaction(session, batch)
+    return outcomes
 
 
 def _batches(items: Iterable[SourceMessage], size: int) -> Iterator[list[SourceMessage]]:

@@ -4,11 +4,11 @@ gets only a few per day so a mail loop or a flood cannot make us a spam cannon."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.clock import Clock, system_clock
 from core.mail.outbox import queue_email
@@ -21,18 +21,29 @@ TEMPLATE = "ticket_received"
 MAX_REFERENCES = 10
 
 
-def acknowledgements_sent(session: Session, to: str, *, clock: Clock = system_clock) -> int:
-    """Acknowledgements queued to ``to`` in the last 24 hours (the outbox is the record)."""
+def acknowledgements_sent(
+    session: Session, addresses: Iterable[str], *, clock: Clock = system_clock
+) -> dict[str, int]:
+    """Acknowledgements queued to each address in the last 24 hours (the outbox is the
+    record), in one query that reaches the outbox through the indexed requester address."""
+    wanted = sorted({a.lower() for a in addresses})
+    counts = dict.fromkeys(wanted, 0)
+    if not wanted:
+        return counts
     since = clock() - timedelta(days=1)
-    return session.exec(
-        select(func.count())
-        .select_from(OutboxEmail)
+    rows = session.exec(
+        select(Ticket.requester_email, func.count())
+        .join(OutboxEmail, OutboxEmail.ticket_id == Ticket.id)
         .where(
+            col(Ticket.requester_email).in_(wanted),
             OutboxEmail.template == TEMPLATE,
-            OutboxEmail.to_addr == to.lower(),
+            OutboxEmail.to_addr == col(Ticket.requester_email),
             OutboxEmail.created_at >= since,
         )
-    ).one()
+        .group_by(Ticket.requester_email)
+    )
+    counts.update({email: n for email, n in rows})
+    return counts
 
 
 def acknowledge_ticket(
@@ -52,7 +63,7 @@ def acknowledge_ticket(
     if to == settings.support_address.lower():
         return None
     if sent_recently is None:
-        sent_recently = acknowledgements_sent(session, to, clock=clock)
+        sent_recently = acknowledgements_sent(session, [to], clock=clock)[to]
     if sent_recently >= settings.ack_max_per_sender_per_day:
         return None
     refs = [*references, in_reply_to] if in_reply_to else list(references)
