@@ -26,10 +26,17 @@ from backoffice.cli.common import (
     domain_errors,
     err_console,
     fail,
+    open_session,
     print_json,
     read_secret_from_stdin,
 )
-from core.inbound import IngestOutcome, IngestReport, ingest_messages
+from core.inbound import (
+    IngestOutcome,
+    IngestReport,
+    ingest_messages,
+    list_quarantined,
+    reprocess_quarantined,
+)
 from core.inbound.sources import ImapConfig, ImapSource, count_messages, path_messages
 from core.store.engine import get_engine
 
@@ -163,3 +170,54 @@ def ingest_imap(
                 signal.signal(signum, lambda *_: stop.set())
             source.watch(watch, batch_size=batch_size, report=report, progress=progress, stop=stop)
     _print_report(report, as_json)
+
+
+@app.command("quarantined")
+@domain_errors
+def quarantined(
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 100,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """List quarantined mail with the reason (raw bytes are kept)."""
+    with open_session(db, readonly=True) as session:
+        rows = [
+            {
+                "id": r.id,
+                "received_at": r.received_at,
+                "source": r.source,
+                "from": r.from_addr,
+                "subject": r.subject,
+                "size": r.size,
+                "reason": r.reason,
+            }
+            for r in list_quarantined(session, limit=limit)
+        ]
+    if as_json:
+        print_json({"quarantined": rows})
+        return
+    for row in rows:
+        console.print(
+            f"{row['id']}  {row['received_at']:%Y-%m-%d %H:%M}  {row['from'] or '-'}"
+            f"  {row['reason']}",
+            highlight=False,
+            markup=False,
+        )
+
+
+@app.command("reprocess")
+@domain_errors
+def reprocess(
+    inbound_id: Annotated[int, typer.Argument(help="Id from `ingest quarantined`.")],
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Run one quarantined message through the pipeline again (e.g. after raising the
+    size limit)."""
+    with open_session(db) as session:
+        outcome = reprocess_quarantined(session, inbound_id)
+    if as_json:
+        print_json(vars(outcome))
+        return
+    ticket = f" (ticket #{outcome.ticket_id})" if outcome.ticket_id else ""
+    console.print(f"{outcome.status}{ticket}: {outcome.reason or ''}", highlight=False)

@@ -8,6 +8,7 @@ from core.inbound.pipeline import (
     ingest_messages,
     reprocess_quarantined,
 )
+from core.inbound.quarantine import list_quarantined
 from core.inbound.report import IngestReport
 
 __all__ = [
@@ -16,5 +17,6 @@ __all__ = [
     "SourceMessage",
     "ingest_bytes",
     "ingest_messages",
+    "list_quarantined",
     "reprocess_quarantined",
 ]

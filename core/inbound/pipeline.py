@@ -1,7 +1,9 @@
 """One inbound message through every step: store raw, parse, classify, extract evidence,
-open or thread a ticket, acknowledge. Everything happens in the caller's transaction; the
-processing after the raw insert runs in a savepoint, so a failure there quarantines the
-message (raw bytes kept, reason recorded) instead of losing it or the rest of a batch."""
+open or thread a ticket, acknowledge. Everything happens in the caller's transaction. A
+failure in the processing after the raw insert quarantines the message (raw bytes kept,
+reason recorded) instead of losing it or the rest of a batch: ``ingest_bytes`` runs that
+processing in a savepoint; ``ingest_messages`` runs a batch without savepoints and redoes
+it with them only if one message fails."""
 
 from __future__ import annotations
 

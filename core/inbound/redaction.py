@@ -92,7 +92,10 @@ def redact_raw(raw: bytes, *, hidden: bool) -> bytes:
     afterwards; if a token would still survive, the message is reduced to its headers and
     a note: storing it is never worth it."""
     masked = _mask_bytes(raw)
-    if not hidden or not contains_token(masked):
+    try:
+        if not hidden or not contains_token(masked):
+            return masked
+    except Exception:  # bytes the parser cannot even walk: keep them, literal tokens masked
         return masked
     try:
         rewritten = _rewrite(masked)

@@ -143,3 +143,21 @@ def test_smtpd_command_receives_mail(engine, db_url, tmp_path):
     assert proc.returncode == 0
     with session_scope(engine, readonly=True) as s:
         assert s.get(Ticket, 1).requester_email == "alice@example.com"
+
+
+def test_quarantined_listed_and_reprocessed(engine, tmp_path, monkeypatch):
+    monkeypatch.setenv("BACKOFFICE_INBOUND_MAX_BYTES", "300")
+    from core.settings import get_settings
+
+    get_settings.cache_clear()
+    (tmp_path / "big.eml").write_bytes(recovery_email(body="x" * 600))
+    assert json.loads(cli("ingest", str(tmp_path / "big.eml"), "--json").stdout)["quarantined"] == 1
+    listed = json.loads(cli("ingest", "quarantined", "--json").stdout)["quarantined"]
+    assert len(listed) == 1 and "exceeds" in listed[0]["reason"]
+    monkeypatch.setenv("BACKOFFICE_INBOUND_MAX_BYTES", "100000")
+    get_settings.cache_clear()
+    done = cli("ingest", "reprocess", str(listed[0]["id"]), "--json")
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["status"] == "ticket"
+    again = cli("ingest", "reprocess", str(listed[0]["id"]))
+    assert again.exit_code == 1 and "No quarantined" in again.output
