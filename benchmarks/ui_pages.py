@@ -153,6 +153,9 @@ def measure(path: Path, now: datetime, rounds: int) -> dict[str, float]:
         "queue query (search user42)": median_ms(
             queue(QueueFilter(statuses=(), search="user42")), rounds
         ),
+        "queue query (open, strong evidence, >24 h)": median_ms(
+            queue(QueueFilter(evidence=("strong",), older_than_hours=24)), rounds
+        ),
         "queue query (status approved)": median_ms(
             queue(QueueFilter(statuses=("approved",))), rounds
         ),
