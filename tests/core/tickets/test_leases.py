@@ -89,9 +89,7 @@ def test_racing_claims_have_one_winner(engine, clock, ticket_id):
 def test_notes_are_redacted_and_ordered(engine, clock, ticket_id):
     token = "hf_" + "a" * 30 + "WXYZ"
     with session_scope(engine) as s:
-        add_note(
-            s, ticket_id=ticket_id, author="ann", body=f"user pasted {token}", clock=clock
-        )
+        add_note(s, ticket_id=ticket_id, author="ann", body=f"user pasted {token}", clock=clock)
         clock.advance(seconds=1)
         add_note(s, ticket_id=ticket_id, author="bob", body="second", clock=clock)
     with session_scope(engine) as s:
