@@ -211,3 +211,17 @@ def test_mail_page_lists_outbox_and_retries_a_failed_email(world):
     at.button(key="m_retry").click().run()
     with session_scope(world.engine) as s:
         assert s.get(OutboxEmail, failed_id).status == "queued"
+
+
+def test_selecting_a_queue_row_opens_the_ticket(world):
+    at = sign_in(world, "ann")
+    at.session_state["queue_table"] = {"selection": {"rows": [1], "columns": [], "cells": []}}
+    at.run()
+    assert at.title[0].value.startswith(f"#{world.weak_ticket} · ")
+    at.switch_page("views/queue.py").run()
+    assert at.title[0].value == "Queue"
+
+
+def test_unknown_ticket_is_one_readable_line(world):
+    at = open_ticket(sign_in(world, "ann"), 999)
+    assert [e.value for e in at.error] == ["No ticket #999."]
