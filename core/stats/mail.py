@@ -1,5 +1,5 @@
-"""Mail as the Mail page shows it: recent outbox rows by status, quarantined inbound mail,
-and putting a failed email back in the queue. Delivery itself stays with ``core.mail``."""
+"""Outbox mail as the Mail page shows it: recent rows by status, and putting a failed email
+back in the queue. Delivery itself stays with ``core.mail``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from core.audit import record_event
 from core.clock import Clock, system_clock
 from core.errors import InvalidInput, NotFound
-from core.store.tables import InboundMessage, OutboxEmail
+from core.store.tables import OutboxEmail
 
 OUTBOX_STATUSES = ("queued", "sending", "sent", "failed")
 
@@ -21,18 +21,6 @@ def recent_outbox(
     if statuses:
         stmt = stmt.where(OutboxEmail.status.in_(statuses))
     return list(session.exec(stmt))
-
-
-def quarantined(session: Session, *, limit: int = 100) -> list[InboundMessage]:
-    """Quarantined inbound mail, newest first (the raw bytes stay in the row)."""
-    return list(
-        session.exec(
-            select(InboundMessage)
-            .where(InboundMessage.status == "quarantined")
-            .order_by(InboundMessage.id.desc())
-            .limit(limit)
-        )
-    )
 
 
 def retry_email(

@@ -10,10 +10,10 @@ import streamlit as st
 
 from backoffice.staff import format, state
 from core.errors import DomainError
-from core.inbound import reprocess_quarantined
+from core.inbound import list_quarantined, reprocess_quarantined
 from core.mail.capture import captured
 from core.settings import get_settings
-from core.stats.mail import OUTBOX_STATUSES, quarantined, recent_outbox, retry_email
+from core.stats.mail import OUTBOX_STATUSES, recent_outbox, retry_email
 
 staff = state.current_staff()
 st.title("Mail")
@@ -69,7 +69,7 @@ with capture_tab:
 
 with quarantine_tab:
     with state.db(readonly=True) as s:
-        held = quarantined(s)
+        held = list_quarantined(s)
     if not held:
         st.caption("Nothing quarantined.")
     for row in held:

@@ -225,3 +225,20 @@ def test_selecting_a_queue_row_opens_the_ticket(world):
 def test_unknown_ticket_is_one_readable_line(world):
     at = open_ticket(sign_in(world, "ann"), 999)
     assert [e.value for e in at.error] == ["No ticket #999."]
+
+
+def test_quarantined_mail_is_listed_and_reprocessed(world):
+    from core.store.tables import InboundMessage
+
+    with session_scope(world.engine) as s:
+        row = s.exec(select(InboundMessage).order_by(InboundMessage.id)).first()
+        row.status, row.reason = "quarantined", "parser crashed (test)"
+        s.add(row)
+        row_id = row.id
+    at = sign_in(world, "olly")
+    at.switch_page("views/mail.py").run()
+    assert "Reason: parser crashed (test)" in [t.value for t in at.text]
+    at.button(key=f"m_reprocess_{row_id}").click().run()
+    assert not at.exception
+    with session_scope(world.engine) as s:
+        assert s.get(InboundMessage, row_id).status != "quarantined"
