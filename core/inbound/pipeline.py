@@ -43,6 +43,26 @@ from core.tickets.threading import (
 
 log = logging.getLogger("core.inbound")
 ACK_COUNTS = "inbound.ack_counts"
+KNOWN_IDS = "inbound.known_message_ids"
+
+
+def _remember_known_ids(session: Session, message_ids: list[str]) -> None:
+    """Which of a batch's Message-IDs already belong to an incoming ticket message, in one
+    query, so ``_redelivery`` only queries for those (and for ids added during the batch)."""
+    known = set(
+        session.execute(
+            select(TicketMessage.message_id).where(
+                TicketMessage.message_id.in_(message_ids), TicketMessage.direction == "in"
+            )
+        ).scalars()
+    )
+    session.info[KNOWN_IDS] = known
+
+
+def _note_incoming(session: Session, message_id: str) -> None:
+    known: set[str] | None = session.info.get(KNOWN_IDS)
+    if known is not None:
+        known.add(message_id)
 
 
 @dataclass
@@ -107,15 +127,18 @@ def ingest_bytes(
     """Ingest one message in ``session``'s transaction; the caller commits, and only then
     acknowledges the message at its source. Never raises for bad mail (it is quarantined);
     database errors propagate so the caller can roll back and leave the mail at its source."""
-    return _ingest_prepared(session, _prepare(raw), source=source, clock=clock, isolate=True)
+    outcome = _ingest_prepared(session, _prepare(raw), source=source, clock=clock, isolate=True)
+    _finish(session, [outcome], clock)
+    return _logged(outcome)
 
 
 def _ingest_prepared(
     session: Session, prep: _Prepared, *, source: str, clock: Clock, isolate: bool
 ) -> IngestOutcome:
-    """Store and process one prepared message. With ``isolate`` the processing runs in a
-    savepoint and a fault quarantines the message; without, the fault propagates (the
-    batch is then redone isolated, see ``ingest_messages``)."""
+    """Store and process one prepared message (the caller records the outcome with
+    ``_finish``). With ``isolate`` the processing runs in a savepoint and a fault
+    quarantines the message; without, the fault propagates (the batch is then redone
+    isolated, see ``ingest_messages``)."""
     parsed = prep.parsed
     inbound_id = insert_raw(
         session,
@@ -129,7 +152,7 @@ def _ingest_prepared(
         subject=redact_tokens(parsed.subject) if parsed else None,
     )
     if inbound_id is None:
-        return _logged(IngestOutcome("duplicate", prep.message_id, reason="already stored"))
+        return IngestOutcome("duplicate", prep.message_id, reason="already stored")
     if parsed is None:
         outcome = IngestOutcome("quarantined", prep.message_id, inbound_id, reason=prep.reason)
     elif isolate:
@@ -138,8 +161,7 @@ def _ingest_prepared(
         )
     else:
         outcome = _process(session, inbound_id, prep.message_id, parsed, prep.evidence, clock)
-    _finish(session, outcome, clock)
-    return _logged(outcome)
+    return outcome
 
 
 def _process_safely(
@@ -169,18 +191,22 @@ def _is_message_fault(exc: Exception) -> bool:
     return not (isinstance(exc, DBAPIError) and exc.connection_invalidated)
 
 
-def _finish(session: Session, outcome: IngestOutcome, clock: Clock) -> None:
-    session.execute(
-        update(InboundMessage)
-        .where(InboundMessage.id == outcome.inbound_id)
-        .values(
-            status=outcome.status,
-            reason=outcome.reason,
-            ticket_id=outcome.ticket_id,
-            processed_at=clock(),
-        )
-        .execution_options(synchronize_session=False)
-    )
+def _finish(session: Session, outcomes: list[IngestOutcome], clock: Clock) -> None:
+    """Record each stored message's outcome on its row (one executemany UPDATE)."""
+    now = clock()
+    rows = [
+        {
+            "id": o.inbound_id,
+            "status": o.status,
+            "reason": o.reason,
+            "ticket_id": o.ticket_id,
+            "processed_at": now,
+        }
+        for o in outcomes
+        if o.inbound_id is not None
+    ]
+    if rows:
+        session.execute(update(InboundMessage), rows)
 
 
 def _logged(outcome: IngestOutcome) -> IngestOutcome:
@@ -229,6 +255,7 @@ def _process(
         match = find_thread(session, references=refs, subject="") if refs else None
         ticket_id = match.ticket.id if match else None
         if match and kind.kind == "bounce":
+            _note_incoming(session, message_id)
             add_message(
                 session,
                 match.ticket,
@@ -286,7 +313,8 @@ def _redelivery(
     """The same email delivered again with different transport headers (another source,
     another hop): same Message-ID, sender, subject and text. A reused Message-ID with other
     content is a different message and goes on."""
-    if message_id.endswith("@synthetic>"):
+    known: set[str] | None = session.info.get(KNOWN_IDS)
+    if message_id.endswith("@synthetic>") or (known is not None and message_id not in known):
         return None
     fields = _message_fields(parsed, message_id)
     for earlier in session.execute(
@@ -332,6 +360,7 @@ def _attach(
     clock: Clock,
 ) -> int:
     """The message and its evidence on the ticket (evidence in one multi-row INSERT)."""
+    _note_incoming(session, message_id)
     ticket_message_id = add_message(
         session,
         ticket,
@@ -407,7 +436,7 @@ def reprocess_quarantined(
         outcome = _process_safely(
             session, row.id, row.message_id, prep.parsed, prep.evidence, clock
         )
-    _finish(session, outcome, clock)
+    _finish(session, [outcome], clock)
     return _logged(outcome)
 
 
@@ -446,6 +475,7 @@ def ingest_messages(
                 raise
             outcomes = _ingest_batch(engine, batch, prepared, clock, in_transaction, True)
         for message, outcome in zip(batch, outcomes, strict=True):
+            _logged(outcome)
             if message.done is not None:
                 message.done()
             report.add(outcome)
@@ -468,10 +498,12 @@ def _ingest_batch(
     savepoint per message so only that message is quarantined."""
     with session_scope(engine) as session:
         _ack_counts(session, [p.parsed.from_addr for p in prepared if p.parsed], clock)
+        _remember_known_ids(session, [p.message_id for p in prepared if p.parsed])
         outcomes = [
             _ingest_prepared(session, prep, source=m.source, clock=clock, isolate=isolate)
             for m, prep in zip(batch, prepared, strict=True)
         ]
+        _finish(session, outcomes, clock)
         if in_transaction is not None:
             in_transaction(session, batch)
     return outcomes

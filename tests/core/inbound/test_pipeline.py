@@ -264,3 +264,15 @@ def test_garbage_is_quarantined_with_its_bytes(inbox, bad):
     outcome = inbox.ingest(bad)
     assert outcome.status == "quarantined" and outcome.reason
     assert inbox.inbound()[0].raw == bad
+
+
+@pytest.mark.parametrize("batch_size", [1, 10])
+def test_redelivery_detected_within_and_across_batches(engine, clock, batch_size):
+    raw = recovery_email(message_id="<twice@example.com>")
+    messages = [
+        SourceMessage(raw, "a"),
+        SourceMessage(recovery_email(sender="other@example.com"), "a"),
+        SourceMessage(b"Received: from relay2.example.com\r\n" + raw, "b"),
+    ]
+    report = ingest_messages(engine, messages, clock=clock, batch_size=batch_size)
+    assert (report.new_tickets, report.duplicates, report.balanced) == (2, 1, True)
