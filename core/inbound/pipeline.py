@@ -495,14 +495,18 @@ def _ingest_batch(
     """One transaction for the batch. Parsing happened before it (no lock held while
     parsing); acknowledgement counts are fetched for all senders in one query. The fast
     pass has no savepoints; if a message makes it fail, the batch is redone with one
-    savepoint per message so only that message is quarantined."""
+    savepoint per message so only that message is quarantined. Autoflush is off while
+    processing: every lookup it makes reads rows written with plain INSERTs (ticket
+    messages) or the identity map, and a reply cannot reference an acknowledgement that
+    has not been sent, so pending audit and outbox rows can wait for one flush."""
     with session_scope(engine) as session:
         _ack_counts(session, [p.parsed.from_addr for p in prepared if p.parsed], clock)
         _remember_known_ids(session, [p.message_id for p in prepared if p.parsed])
-        outcomes = [
-            _ingest_prepared(session, prep, source=m.source, clock=clock, isolate=isolate)
-            for m, prep in zip(batch, prepared, strict=True)
-        ]
+        with session.no_autoflush:
+            outcomes = [
+                _ingest_prepared(session, prep, source=m.source, clock=clock, isolate=isolate)
+                for m, prep in zip(batch, prepared, strict=True)
+            ]
         _finish(session, outcomes, clock)
         if in_transaction is not None:
             in_transaction(session, batch)
