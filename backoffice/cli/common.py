@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import json
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
@@ -64,6 +66,18 @@ def read_secret_from_stdin(what: str) -> str:
     if not value:
         raise fail(f"No {what} on standard input.")
     return value
+
+
+def wait_until_interrupted(on_stop: Callable[[], Any]) -> None:
+    """Block until Ctrl-C or SIGTERM, then run ``on_stop`` (a server's clean shutdown)."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        on_stop()
 
 
 def print_json(obj: Any) -> None:

@@ -150,7 +150,7 @@ def demo(
         stack.callback(sender.join, 10)
         stack.callback(stop.set)
         children = [
-            start_staff_app(port=port, host=host, env=os.environ),
+            start_staff_app(port=port, host=host, db_url=env["BACKOFFICE_DATABASE_URL"]),
             start_portal(port=portal_port, host=host, db_url=env["BACKOFFICE_DATABASE_URL"]),
         ]
         for child in children:

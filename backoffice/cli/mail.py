@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from backoffice.cli.common import console, domain_errors
+from backoffice.cli.common import console, domain_errors, wait_until_interrupted
 from core.mail.capture import start_capture
 from core.mail.render import render_email, template_names
 from core.mail.samples import sample_context
@@ -47,11 +45,4 @@ def capture(
     """Run a local SMTP server that stores all mail it receives, until interrupted."""
     controller = start_capture(directory, host=host, port=port)
     console.print(f"Capturing mail on {host}:{port} into {directory} (Ctrl-C to stop)")
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        controller.stop()
+    wait_until_interrupted(controller.stop)

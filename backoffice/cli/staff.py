@@ -3,10 +3,7 @@ app, locked down for real use)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from collections.abc import Mapping
 from typing import Annotated
 
 import typer
@@ -20,15 +17,21 @@ from backoffice.cli.common import (
     print_json,
     read_secret_from_stdin,
 )
+from backoffice.cli.streamlit_server import (
+    DEFAULT_HOST,
+    exec_streamlit,
+    start_streamlit,
+    streamlit_command,
+)
 from backoffice.staff import APP_PATH
 from core.settings import get_settings
 from core.staff import StaffEnrolment, create_staff, list_staff, update_staff
+from core.store import get_engine
 from core.twofactor import Provisioning
 
 app = typer.Typer(help="Staff accounts of the back office (password + TOTP, with a role).")
 
 DEFAULT_PORT = 8501
-DEFAULT_HOST = "127.0.0.1"
 
 
 def print_enrolment(enrolment: StaffEnrolment) -> None:
@@ -122,41 +125,15 @@ def set_command(
 
 
 def serve_command(port: int = DEFAULT_PORT, *, host: str = DEFAULT_HOST) -> list[str]:
-    """The ``streamlit run`` argv for the staff app: headless, XSRF on, no telemetry, and no
-    error details shown in the browser."""
-    return [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(APP_PATH),
-        "--server.headless",
-        "true",
-        "--server.address",
-        host,
-        "--server.port",
-        str(port),
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.enableXsrfProtection",
-        "true",
-        "--client.showErrorDetails",
-        "false",
-        "--client.toolbarMode",
-        "minimal",
-    ]
+    """The ``streamlit run`` argv for the staff app."""
+    return streamlit_command(APP_PATH, port, host=host)
 
 
 def start_staff_app(
-    *,
-    port: int = DEFAULT_PORT,
-    host: str = DEFAULT_HOST,
-    env: Mapping[str, str] | None = None,
-    **popen,
+    *, port: int = DEFAULT_PORT, host: str = DEFAULT_HOST, db_url: str | None = None, **popen
 ) -> subprocess.Popen:
-    """Start the staff app as a child process; settings (database URL included) travel in
-    the environment, never in argv."""
-    return subprocess.Popen(serve_command(port, host=host), env=dict(env or os.environ), **popen)
+    """Start the staff app as a child process (the caller stops it)."""
+    return start_streamlit(APP_PATH, port=port, host=host, db_url=db_url, **popen)
 
 
 def serve(
@@ -166,15 +143,9 @@ def serve(
     ] = DEFAULT_HOST,
     db: DbOption = None,
 ) -> None:
-    """Serve the staff back office against the configured database."""
-    env = dict(os.environ)
-    if db:
-        env["BACKOFFICE_DATABASE_URL"] = db
+    """Serve the staff back office against the configured database.
+
+    The command becomes the Streamlit server (exec), so signals reach it directly."""
+    get_engine(db)  # create or upgrade the schema before the app's first page view
     typer.echo(f"Staff back office on http://{host}:{port}/ (Ctrl+C stops it)")
-    child = start_staff_app(port=port, host=host, env=env)
-    try:
-        code = child.wait()
-    except KeyboardInterrupt:
-        child.terminate()
-        code = child.wait()
-    raise typer.Exit(code)
+    exec_streamlit(APP_PATH, port=port, host=host, db_url=db)

@@ -1,0 +1,67 @@
+"""Launching a Streamlit app of ours as a locked-down server (shared by ``serve``, ``portal``
+and ``demo``). Settings, the database URL included, travel in the environment, never in
+argv, so a PostgreSQL password never shows up in ``ps``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+DEFAULT_HOST = "127.0.0.1"
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+
+
+def streamlit_command(app_path: Path, port: int, *, host: str = DEFAULT_HOST) -> list[str]:
+    """``streamlit run`` argv: headless, XSRF-protected, no telemetry, no tracebacks and no
+    developer menu shown in the browser."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_path),
+        "--server.headless",
+        "true",
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.enableXsrfProtection",
+        "true",
+        "--client.showErrorDetails",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
+    ]
+
+
+def streamlit_env(db_url: str | None, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The child's environment: ``base`` (default: ours) with the database URL, if given, as
+    ``BACKOFFICE_DATABASE_URL``, and the folder holding this ``backoffice`` package first on
+    ``PYTHONPATH``, so the script's imports load the same code as the script itself."""
+    env = dict(os.environ if base is None else base)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), env.get("PYTHONPATH")]))
+    if db_url:
+        env["BACKOFFICE_DATABASE_URL"] = db_url
+    return env
+
+
+def start_streamlit(
+    app_path: Path, *, port: int, host: str = DEFAULT_HOST, db_url: str | None = None, **popen
+) -> subprocess.Popen:
+    """Start the app as a child process (the caller stops it)."""
+    return subprocess.Popen(
+        streamlit_command(app_path, port, host=host), env=streamlit_env(db_url), **popen
+    )
+
+
+def exec_streamlit(app_path: Path, *, port: int, host: str, db_url: str | None) -> None:
+    """Become the Streamlit server (exec), so Ctrl-C and SIGTERM reach it directly."""
+    sys.stdout.flush()
+    argv = streamlit_command(app_path, port, host=host)
+    os.execve(argv[0], argv, streamlit_env(db_url))
