@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, update
 from sqlmodel import Session
 
 from core.errors import NotFound, TicketAlreadyDecided, TicketChanged, TicketLocked
 from core.store.tables import Ticket
 from core.store.tables.tickets import OPEN_STATUSES
-from core.tickets.leases import lease_holder
+from core.tickets.leases import lease_allows, lease_holder
 
 
 def load_actionable(
@@ -52,12 +52,7 @@ def transition(
             Ticket.id == ticket.id,
             Ticket.version == version,
             Ticket.status.in_(OPEN_STATUSES),
-            or_(
-                Ticket.assignee.is_(None),
-                Ticket.assignee == staff,
-                Ticket.lease_until.is_(None),
-                Ticket.lease_until <= now,
-            ),
+            lease_allows(staff, now),
         )
         .values(
             **values,

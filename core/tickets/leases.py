@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, or_, update
+from sqlalchemy import ColumnElement, case, or_, update
 from sqlmodel import Session
 
 from core.audit import record_event
@@ -50,6 +50,16 @@ def ensure_can_act(session: Session, *, ticket_id: int, staff: str, clock: Clock
     return ticket
 
 
+def lease_allows(staff: str, now: datetime) -> ColumnElement[bool]:
+    """SQL condition: no lease of another staff member is running on the ticket."""
+    return or_(
+        Ticket.assignee.is_(None),
+        Ticket.assignee == staff,
+        Ticket.lease_until.is_(None),
+        Ticket.lease_until <= now,
+    )
+
+
 def claim_ticket(
     session: Session, *, ticket_id: int, staff: str, clock: Clock = system_clock
 ) -> Ticket:
@@ -62,14 +72,7 @@ def claim_ticket(
         update(Ticket)
         .where(Ticket.id == ticket_id)
         .where(Ticket.status.in_(OPEN_STATUSES))
-        .where(
-            or_(
-                Ticket.assignee.is_(None),
-                Ticket.assignee == staff,
-                Ticket.lease_until.is_(None),
-                Ticket.lease_until <= now,
-            )
-        )
+        .where(lease_allows(staff, now))
         .values(
             assignee=staff,
             lease_until=until,
