@@ -60,7 +60,7 @@ def _assert_each_once(engine, total: int) -> None:
 
 
 def test_maildir_ingest_killed_midway_resumes_exactly(engine, db_url, tmp_path):
-    total = 150
+    total = 100
     box = mailbox.Maildir(tmp_path / "Maildir", create=True)
     for i in range(total):
         box.add(recovery_email(sender=f"user{i}@example.com", subject=f"help {i}"))
