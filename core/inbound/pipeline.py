@@ -178,8 +178,8 @@ def _process_safely(
     except Exception as exc:
         if not _is_message_fault(exc):
             raise
-        log.exception("inbound %s: processing failed", redact_tokens(message_id))
         reason = redact_tokens(f"processing failed: {type(exc).__name__}: {exc}")[:2000]
+        log.error("inbound %s: %s", redact_tokens(message_id), reason)
         return IngestOutcome("quarantined", message_id, inbound_id, reason=reason)
 
 

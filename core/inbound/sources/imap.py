@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from core.clock import Clock, system_clock
@@ -134,14 +135,14 @@ class ImapSource:
         progress: Callable[[IngestOutcome], None] | None = None,
         stop: threading.Event | None = None,
     ) -> IngestReport:
-        """Poll every ``interval`` seconds until ``stop`` is set; a lost connection is
-        logged and retried on the next poll."""
+        """Poll every ``interval`` seconds until ``stop`` is set; a lost connection (IMAP or
+        database) is logged and retried on the next poll, the mail staying on the server."""
         report = report or IngestReport()
         stop = stop or threading.Event()
         while not stop.is_set():
             try:
                 self.run_once(batch_size=batch_size, report=report, progress=progress)
-            except (ImapError, imaplib.IMAP4.abort, OSError) as exc:
+            except (ImapError, imaplib.IMAP4.abort, OSError, OperationalError) as exc:
                 log.warning("IMAP poll failed, retrying in %s s: %s", interval, exc)
             stop.wait(interval)
         return report
