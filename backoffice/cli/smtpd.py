@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from typing import Annotated
 
 import typer
 
-from backoffice.cli.common import DbOption, console, domain_errors
+from backoffice.cli.common import DbOption, console, domain_errors, wait_until_interrupted
 from core.inbound.sources import start_receiver
 from core.store.engine import get_engine
 
@@ -25,11 +23,4 @@ def smtpd(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     controller = start_receiver(get_engine(db), host=host, port=port)
     console.print(f"Receiving mail on {host}:{port} (Ctrl-C to stop)", highlight=False)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        controller.stop()
+    wait_until_interrupted(controller.stop)
