@@ -94,3 +94,24 @@ def test_wrong_password_is_a_clear_error(dovecot, sqlite_url):  # noqa: F811
     bad = ImapConfig(dovecot.host, dovecot.port, dovecot.user, "wrong", security="plain")
     with pytest.raises(ImapError, match="login"):
         ImapSource(bad, make_engine(sqlite_url)).run_once()
+
+
+def test_watch_picks_up_new_mail_until_stopped(dovecot, engine, clock):  # noqa: F811
+    import threading
+    import time
+
+    source = ImapSource(config(dovecot), engine, clock=clock)
+    stop = threading.Event()
+    runner = threading.Thread(target=source.watch, args=(0.1,), kwargs={"stop": stop})
+    runner.start()
+    try:
+        dovecot.append(recovery_email(sender="watched@example.com"))
+        deadline = time.monotonic() + 10
+        while not Inbox(engine, clock).all(Ticket):
+            assert time.monotonic() < deadline, "watch did not ingest the new message"
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        runner.join(timeout=10)
+    assert not runner.is_alive()
+    assert Inbox(engine, clock).all(Ticket)[0].requester_email == "watched@example.com"
