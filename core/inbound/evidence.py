@@ -49,7 +49,7 @@ CLAIM_RE = re.compile(
     r"(?i)\b(?P<label>user\s?name|user\s?id|hub\s+user(?:name)?|account(?:\s+name)?|login|"
     r"e-?mail(?:\s+address)?|registered\s+(?:with|under|as))"
     r"(?:\s+(?:on\s+the\s+hub|on\s+hugging\s*face))?"
-    r"\s*(?:[:=]|\bis\b|\bwas\b)?\s*[\"'`<(@]?"
+    r"\s*(?P<sep>[:=]|\bis\b|\bwas\b)?\s*[\"'`<(@]?"
     r"(?P<value>[A-Za-z0-9][A-Za-z0-9._%+@-]*[A-Za-z0-9]|[A-Za-z0-9])"
 )
 CLAIM_STOPWORDS = {
@@ -145,14 +145,17 @@ def _signatures(text: str) -> Iterable[EvidenceItem]:
 def _claims(text: str, *, ignore: set[str]) -> Iterable[EvidenceItem]:
     for match in CLAIM_RE.finditer(text):
         value = match.group("value").rstrip(".")
+        label = match.group("label").lower()
         if value.lower() in CLAIM_STOPWORDS:
             continue
+        if label.startswith(("account", "login")) and match.group("sep") not in (":", "="):
+            continue  # "my account was hacked" names no account
         if "@" in value:
             email = value.lower()
             if EMAIL_RE.match(email) and email not in ignore:
                 yield EvidenceItem("claimed_email", email)
         elif (
-            not match.group("label").lower().startswith(("e-mail", "email", "registered"))
+            not label.startswith(("e-mail", "email", "registered"))
             and USERNAME_RE.match(value)
             and not TOKEN_IN_TEXT_RE.fullmatch(value)
         ):

@@ -136,3 +136,8 @@ def test_evidence_in_pub_attachment_text(tmp_path):
     pair = make_key(tmp_path, "ecdsa")
     items = extract_evidence(["see attached", pair.public_line + "\n"])
     assert kinds(items, "ssh_public_key")[0].value == pair.public_line
+
+
+def test_prose_about_the_account_is_not_a_claim():
+    items = extract_evidence(["My account was hacked and my login is broken. Account: bob-1"])
+    assert [i.value for i in kinds(items, "claimed_username")] == ["bob-1"]
