@@ -40,6 +40,7 @@ from core.tickets.threading import (
     is_requester,
     record_reply,
 )
+from core.verification import verify_ticket
 
 log = logging.getLogger("core.inbound")
 ACK_COUNTS = "inbound.ack_counts"
@@ -272,6 +273,7 @@ def _process(
         reopened = record_reply(session, ticket, message_id=message_id, clock=clock)
         _claim(ticket, evidence)
         _attach(session, ticket, inbound_id, message_id, parsed, evidence, clock)
+        verify_ticket(session, ticket, clock=clock)
         return IngestOutcome(
             "threaded", message_id, inbound_id, ticket.id, reason=match.how, reopened=reopened
         )
@@ -295,6 +297,7 @@ def _process(
         clock=clock,
     )
     _attach(session, ticket, inbound_id, message_id, parsed, evidence, clock)
+    verify_ticket(session, ticket, clock=clock)
     acknowledged = _acknowledge(session, ticket, message_id, parsed, clock)
     return IngestOutcome(
         "ticket",

@@ -276,3 +276,41 @@ def test_redelivery_detected_within_and_across_batches(engine, clock, batch_size
     ]
     report = ingest_messages(engine, messages, clock=clock, batch_size=batch_size)
     assert (report.new_tickets, report.duplicates, report.balanced) == (2, 1, True)
+
+
+def test_evidence_is_verified_as_it_arrives(inbox, engine, clock, tmp_path):
+    """The verification report is recomputed by ingestion itself: a registered public key
+    makes a new ticket weak, and a reply carrying a valid token makes it strong."""
+    from core.accounts.ssh_keys import add_ssh_key
+    from core.accounts.tokens import issue_token
+    from core.verification import latest_report
+    from tests.support.recovery_tickets import make_user
+
+    pair = make_key(tmp_path, "ed25519")
+    with session_scope(engine) as s:
+        alice = make_user(s, "alice", clock=clock)
+        add_ssh_key(s, user=alice, public_key=pair.public_line, clock=clock)
+        token = issue_token(s, user=alice, name="laptop", clock=clock).plaintext
+    first = inbox.ingest(
+        recovery_email(
+            message_id="<req-v1@example.org>",
+            sender="Alice <alice@example.org>",
+            body=f"My username is alice.\nKey: {pair.public_line}\n",
+        )
+    )
+    ticket = inbox.ticket(first.ticket_id)
+    assert (ticket.user_id, ticket.evidence_strength) == (alice.id, "weak")
+    reply = inbox.ingest(
+        recovery_email(
+            message_id="<req-v2@example.org>",
+            sender="Alice <alice@example.org>",
+            subject=f"Re: [#{ticket.id}] Lost my phone",
+            body=f"Here is my token: {token}\n",
+        )
+    )
+    assert reply.status == "threaded" and reply.ticket_id == ticket.id
+    assert inbox.ticket(ticket.id).evidence_strength == "strong"
+    with session_scope(engine, readonly=True) as s:
+        report = latest_report(s, ticket.id)
+    assert report.strength == "strong"
+    assert {c.name: c.result for c in report.checks}["token"] == "pass"
