@@ -12,13 +12,14 @@ from rich.table import Table
 from backoffice.cli.common import (
     DbOption,
     JsonOption,
+    PasswordStdinOption,
     console,
     domain_errors,
     err_console,
     fail,
     open_session,
     print_json,
-    read_secret_from_stdin,
+    read_password,
 )
 from core.accounts.ssh_keys import add_ssh_key, list_ssh_keys
 from core.accounts.tokens import issue_token, list_tokens, mask_token, revoke_token
@@ -33,16 +34,11 @@ app = typer.Typer(help="Hub accounts, their SSH keys and access tokens.", no_arg
 def create(
     username: str,
     email: Annotated[str, typer.Option(help="The account's email address.")],
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
-    ] = False,
+    password_stdin: PasswordStdinOption = False,
     db: DbOption = None,
 ) -> None:
     """Create an account."""
-    if password_stdin:
-        password = read_secret_from_stdin("password")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = read_password(password_stdin, confirm=True)
     with open_session(db) as session:
         user = create_user(session, username=username, email=email, password=password)
     console.print(f"Created account [bold]{user.username}[/] <{user.email}>.", highlight=False)

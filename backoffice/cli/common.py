@@ -31,6 +31,9 @@ DbOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+PasswordStdinOption = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -78,6 +81,13 @@ def wait_until_interrupted(on_stop: Callable[[], Any]) -> None:
         pass
     finally:
         on_stop()
+
+
+def read_password(from_stdin: bool, *, confirm: bool = False) -> str:
+    """The password from standard input (``--password-stdin``) or a hidden prompt."""
+    if from_stdin:
+        return read_secret_from_stdin("password")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=confirm)
 
 
 def print_json(obj: Any) -> None:

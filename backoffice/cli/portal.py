@@ -7,13 +7,14 @@ in argv, so a PostgreSQL password never shows up in ``ps``."""
 from __future__ import annotations
 
 import subprocess
-from typing import Annotated
 
 import typer
 
 from backoffice.cli.common import DbOption
 from backoffice.cli.streamlit_server import (
     DEFAULT_HOST,
+    HostOption,
+    PortOption,
     exec_streamlit,
     start_streamlit,
     streamlit_command,
@@ -40,10 +41,8 @@ def start_portal(
 
 
 def portal(
-    port: Annotated[int, typer.Option("--port", help="Port to serve on.")] = DEFAULT_PORT,
-    host: Annotated[
-        str, typer.Option("--host", help="Address to listen on (0.0.0.0 for every interface).")
-    ] = DEFAULT_HOST,
+    port: PortOption = DEFAULT_PORT,
+    host: HostOption = DEFAULT_HOST,
     db: DbOption = None,
 ) -> None:
     """Serve the account portal: sign-in, Settings → Authentication, and recovery help.

@@ -11,14 +11,17 @@ import typer
 from backoffice.cli.common import (
     DbOption,
     JsonOption,
+    PasswordStdinOption,
     console,
     domain_errors,
     open_session,
     print_json,
-    read_secret_from_stdin,
+    read_password,
 )
 from backoffice.cli.streamlit_server import (
     DEFAULT_HOST,
+    HostOption,
+    PortOption,
     exec_streamlit,
     start_streamlit,
     streamlit_command,
@@ -56,17 +59,12 @@ def create(
     email: Annotated[
         str | None, typer.Option("--email", help="Default: NAME@ the support domain.")
     ] = None,
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
-    ] = False,
+    password_stdin: PasswordStdinOption = False,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
     """Create a staff account with 2FA already on, and print its authenticator enrolment."""
-    if password_stdin:
-        password = read_secret_from_stdin("password")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = read_password(password_stdin, confirm=True)
     domain = get_settings().support_address.rpartition("@")[2]
     with open_session(db) as session:
         enrolment = create_staff(
@@ -137,10 +135,8 @@ def start_staff_app(
 
 
 def serve(
-    port: Annotated[int, typer.Option("--port", help="Port to serve on.")] = DEFAULT_PORT,
-    host: Annotated[
-        str, typer.Option("--host", help="Address to listen on (0.0.0.0 for every interface).")
-    ] = DEFAULT_HOST,
+    port: PortOption = DEFAULT_PORT,
+    host: HostOption = DEFAULT_HOST,
     db: DbOption = None,
 ) -> None:
     """Serve the staff back office against the configured database.

@@ -9,8 +9,15 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 DEFAULT_HOST = "127.0.0.1"
+HostOption = Annotated[
+    str, typer.Option("--host", help="Address to listen on (0.0.0.0 for every interface).")
+]
+PortOption = Annotated[int, typer.Option("--port", help="Port to serve on.")]
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 

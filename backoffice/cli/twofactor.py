@@ -10,13 +10,14 @@ import typer
 from backoffice.cli.common import (
     DbOption,
     JsonOption,
+    PasswordStdinOption,
     console,
     domain_errors,
     err_console,
     fail,
     open_session,
     print_json,
-    read_secret_from_stdin,
+    read_password,
 )
 from core.accounts.users import get_user
 from core.errors import InvalidCode
@@ -149,17 +150,11 @@ def regenerate(
 def disable(
     username: str,
     code: Annotated[str | None, typer.Option("--code", help="A current authenticator pin.")] = None,
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
-    ] = False,
+    password_stdin: PasswordStdinOption = False,
     db: DbOption = None,
 ) -> None:
     """Remove 2FA (TOTP and recovery codes); needs the password and a current pin."""
-    password = (
-        read_secret_from_stdin("password")
-        if password_stdin
-        else typer.prompt("Password", hide_input=True)
-    )
+    password = read_password(password_stdin)
     pin = code or typer.prompt("Current pin from your authenticator app")
     with open_session(db) as session:
         disable_two_factor(session, user=get_user(session, username), password=password, pin=pin)
@@ -173,9 +168,7 @@ def register_signin(root: typer.Typer) -> None:
 @domain_errors
 def signin(
     login: Annotated[str, typer.Argument(help="Username or email.")],
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
-    ] = False,
+    password_stdin: PasswordStdinOption = False,
     totp: Annotated[str | None, typer.Option("--totp", help="Authenticator pin.")] = None,
     recovery_code: Annotated[
         str | None, typer.Option("--recovery-code", help="One of your recovery codes.")
@@ -186,11 +179,7 @@ def signin(
     """Sign in; exits 0 only when the sign-in is complete."""
     if totp and recovery_code:
         raise fail("Give either --totp or --recovery-code, not both.")
-    password = (
-        read_secret_from_stdin("password")
-        if password_stdin
-        else typer.prompt("Password", hide_input=True)
-    )
+    password = read_password(password_stdin)
     with open_session(db) as session:
         result = sign_in(
             session, login=login, password=password, totp_pin=totp, recovery_code=recovery_code
