@@ -297,7 +297,7 @@ def _process(
         clock=clock,
     )
     _attach(session, ticket, inbound_id, message_id, parsed, evidence, clock)
-    verify_ticket(session, ticket, clock=clock)
+    verify_ticket(session, ticket, clock=clock, new=True)
     acknowledged = _acknowledge(session, ticket, message_id, parsed, clock)
     return IngestOutcome(
         "ticket",

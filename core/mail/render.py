@@ -27,19 +27,27 @@ def template_environment() -> Environment:
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html",), default=False),
         keep_trailing_newline=True,
+        auto_reload=False,
         trim_blocks=True,
         lstrip_blocks=True,
     )
 
 
-def template_names() -> list[str]:
+@lru_cache
+def _template_names() -> frozenset[str]:
+    """The template folders, scanned once: templates ship with the package, and rendering
+    thousands of acknowledgements must not list the folder each time."""
     root = resources.files("email_templates")
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and (p / "subject.txt").is_file())
+    return frozenset(p.name for p in root.iterdir() if p.is_dir() and (p / "subject.txt").is_file())
+
+
+def template_names() -> list[str]:
+    return sorted(_template_names())
 
 
 def render_email(name: str, context: dict[str, Any]) -> RenderedEmail:
     """Render one email; the subject is folded to a single line so it cannot add headers."""
-    if name not in template_names():
+    if name not in _template_names():
         raise NotFound(f"No email template named {name!r}.")
     env = template_environment()
     subject = env.get_template(f"{name}/subject.txt").render(context)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlmodel import Session
+from sqlalchemy import func, or_
+from sqlmodel import Session, select
 
-from core.accounts.users import find_user
 from core.store.tables import Evidence, Ticket, User
 from core.verification.report import Check
 
@@ -25,14 +25,32 @@ def _claims(ticket: Ticket, evidence: Sequence[Evidence]) -> list[str]:
     return list(dict.fromkeys(c.strip() for c in claims if c and c.strip()))
 
 
+def _find_users(session: Session, logins: Sequence[str]) -> dict[str, User | None]:
+    """``find_user`` for every login in one query (an email matches the account email, any
+    other login the username, case-insensitively): verification runs for each new ticket."""
+    wanted = {login: login.strip().lower() for login in logins}
+    emails = {w for w in wanted.values() if "@" in w}
+    names = {w for w in wanted.values() if "@" not in w}
+    if not wanted:
+        return {}
+    users = session.exec(
+        select(User).where(or_(User.email.in_(emails), func.lower(User.username).in_(names)))
+    ).all()
+    by_email = {u.email: u for u in users}
+    by_name = {u.username.lower(): u for u in users}
+    return {login: (by_email if "@" in w else by_name).get(w) for login, w in wanted.items()}
+
+
 def resolve_account(session: Session, ticket: Ticket, evidence: Sequence[Evidence]) -> Resolution:
     """The claimed account, else the account whose email sent the ticket. Claims naming
     different accounts resolve to none (staff must ask); every mismatch is flagged."""
     claims = _claims(ticket, evidence)
-    found = {claim: find_user(session, claim) for claim in claims}
+    sender_login = [ticket.requester_email] if ticket.requester_email else []
+    found = _find_users(session, [*claims, *sender_login])
+    sender = found.pop(ticket.requester_email) if sender_login else None
+    found = {claim: found.get(claim, sender) for claim in claims}
     users = {u.id: u for u in found.values() if u is not None}
     unknown = [claim for claim, user in found.items() if user is None]
-    sender = find_user(session, ticket.requester_email) if ticket.requester_email else None
     res = Resolution(user=None)
 
     if len(users) > 1:

@@ -126,22 +126,25 @@ def store_report(session: Session, report: VerificationReport) -> VerificationRe
 
 
 def verify_ticket(
-    session: Session, ticket: Ticket, *, clock: Clock = system_clock
+    session: Session, ticket: Ticket, *, clock: Clock = system_clock, new: bool = False
 ) -> VerificationReport:
     """Recompute the report (call it whenever evidence arrives). On an open ticket it also
     stores the resolved account and strength on the ticket and, when the outcome changed,
     appends a report row (so viewing a ticket does not grow its history); a decided ticket
-    keeps the report its decision was based on."""
+    keeps the report its decision was based on. ``new`` says the ticket was created in this
+    transaction, so it has no stored report to compare with, and its rows may wait for the
+    caller's next flush (ingestion verifies thousands of new tickets per transaction)."""
     report = compute_report(session, ticket, clock=clock)
     if ticket.status in OPEN_STATUSES:
         if (ticket.user_id, ticket.evidence_strength) != (report.user_id, report.strength):
             ticket.user_id = report.user_id
             ticket.evidence_strength = report.strength
             session.add(ticket)
-        previous = latest_report(session, ticket.id)
+        previous = None if new else latest_report(session, ticket.id)
         if previous is None or replace(previous, computed_at=report.computed_at) != report:
             store_report(session, report)
-        session.flush()
+        if not new:
+            session.flush()
     return report
 
 
