@@ -12,7 +12,6 @@ from sqlmodel import Session
 from core.clock import Clock, system_clock
 from core.stats import figures
 from core.stats.figures import Durations
-from core.store.tables import Ticket
 
 
 @dataclass(frozen=True)
@@ -97,8 +96,8 @@ def ops_report(
         received_per_week=received.per_week(),
         backlog=figures.backlog(session),
         oldest_open_age=figures.oldest_open_age(session, clock=clock),
-        first_response=figures.durations(session, Ticket.first_response_at, start=start, end=end),
-        decision=figures.durations(session, Ticket.decided_at, start=start, end=end),
+        first_response=figures.durations(session, "first_response", start=start, end=end),
+        decision=figures.durations(session, "decision", start=start, end=end),
         outcomes=received.per_status(),
         evidence_strength=received.per_strength(),
         evidence_kinds=figures.evidence_kind_mix(session, start=start, end=end),

@@ -9,6 +9,7 @@ import streamlit as st
 
 from backoffice.staff import format, state
 from core.stats import ops_report
+from core.stats.figures import EXACT_PERCENTILES_UP_TO, PERCENTILE_RELATIVE_ERROR
 
 st.title("Ops")
 today = state.clock()().date()
@@ -44,8 +45,14 @@ with st.container(horizontal=True):
 
 with st.container(horizontal=True):
     for name, d in (("first response", report.first_response), ("decision", report.decision)):
-        st.metric(f"Median time to {name}", format.seconds(d.median_seconds))
-        st.metric(f"90th percentile to {name}", format.seconds(d.p90_seconds))
+        precision = (
+            f"Exact for up to {EXACT_PERCENTILES_UP_TO:,} tickets in the range; "
+            f"above that read from a log-scale histogram, within "
+            f"{PERCENTILE_RELATIVE_ERROR:.0%} of the exact value"
+            f" ({'exact' if d.exact else 'approximate'} here, {d.count:,} tickets)."
+        )
+        st.metric(f"Median time to {name}", format.seconds(d.median_seconds), help=precision)
+        st.metric(f"90th percentile to {name}", format.seconds(d.p90_seconds), help=precision)
 
 left, right = st.columns(2)
 with left:

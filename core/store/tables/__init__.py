@@ -6,6 +6,7 @@ from core.store.tables.audit import AuditEvent
 from core.store.tables.inbound import InboundMessage
 from core.store.tables.outbox import OutboxEmail
 from core.store.tables.staff import StaffMember
+from core.store.tables.stats import TicketDayCount, TicketDurationBucket, TicketEvidenceKindDay
 from core.store.tables.tickets import Evidence, Ticket, TicketMessage, TicketNote
 from core.store.tables.twofactor import RecoveryCode, SecondFactorThrottle, TotpRegistration
 from core.store.tables.verification import VerificationReportRow
@@ -21,6 +22,9 @@ __all__ = [
     "SshKey",
     "StaffMember",
     "Ticket",
+    "TicketDayCount",
+    "TicketDurationBucket",
+    "TicketEvidenceKindDay",
     "TicketMessage",
     "TicketNote",
     "TotpRegistration",

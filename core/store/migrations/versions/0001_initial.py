@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 15:50:26.891214
+Create Date: 2026-11-28 16:29:00.839953
 """
 from alembic import op
 import sqlalchemy as sa
@@ -71,6 +71,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_outbox_emails_ticket_id'), ['ticket_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_emails_user_id'), ['user_id'], unique=False)
 
+    op.create_table('stats_ticket_days',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('evidence_strength', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('day', 'status', 'evidence_strength')
+    )
+    op.create_table('stats_ticket_durations',
+    sa.Column('measure', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('bucket', sa.Integer(), nullable=False),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('measure', 'day', 'bucket')
+    )
+    op.create_table('stats_ticket_evidence_kinds',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('day', 'kind')
+    )
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sqlmodel.sql.sqltypes.AutoString(length=96), nullable=False),
@@ -350,6 +370,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_users_email'))
 
     op.drop_table('users')
+    op.drop_table('stats_ticket_evidence_kinds')
+    op.drop_table('stats_ticket_durations')
+    op.drop_table('stats_ticket_days')
     with op.batch_alter_table('outbox_emails', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_emails_user_id'))
         batch_op.drop_index(batch_op.f('ix_outbox_emails_ticket_id'))
