@@ -60,8 +60,13 @@ with left:
         st.segmented_control("Received per", ["day", "week"], default="day", key="ops_unit")
         or "day"
     )
-    series = report.received_per_day if unit == "day" else report.received_per_week
-    st.bar_chart({"tickets": {d.isoformat(): n for d, n in series}}, height=260)
+    series = dict(report.received_per_day if unit == "day" else report.received_per_week)
+    first = chosen[0] if unit == "day" else chosen[0] - timedelta(days=chosen[0].weekday())
+    step = timedelta(days=1 if unit == "day" else 7)
+    periods = [first + i * step for i in range((chosen[1] - first) // step + 1)]
+    st.bar_chart(  # every period, quiet ones as zero bars rather than left out
+        {"tickets": {d.isoformat(): series.get(d, 0) for d in periods}}, height=260
+    )
     st.caption("Backlog by status")
     st.bar_chart({"tickets": report.backlog}, horizontal=True, height=160)
 with right:
