@@ -20,6 +20,7 @@ from core.clock import Clock, system_clock
 from core.errors import NotFound
 from core.inbound.classify import classify
 from core.inbound.evidence import EvidenceItem, extract_evidence
+from core.inbound.new_tickets import NewRequest, claims, create_tickets, message_fields
 from core.inbound.parsing import (
     ParsedMessage,
     UnparseableMessage,
@@ -31,9 +32,10 @@ from core.inbound.report import IngestReport
 from core.inbound.storage import content_hash, insert_raw, synthetic_message_id
 from core.settings import get_settings
 from core.store.engine import session_scope
-from core.store.tables import Evidence, InboundMessage, Ticket, TicketMessage
+from core.store.tables import Evidence, InboundMessage, OutboxEmail, Ticket, TicketMessage
 from core.tickets.acknowledgement import acknowledge_ticket, acknowledgements_sent
 from core.tickets.threading import (
+    SUBJECT_TAG_RE,
     add_message,
     create_ticket,
     find_thread,
@@ -141,17 +143,7 @@ def _ingest_prepared(
     quarantines the message; without, the fault propagates (the batch is then redone
     isolated, see ``ingest_messages``)."""
     parsed = prep.parsed
-    inbound_id = insert_raw(
-        session,
-        message_id=prep.message_id,
-        sha256=prep.sha256,
-        raw=prep.stored_raw,
-        size=prep.size,
-        source=source,
-        received_at=clock(),
-        from_addr=parsed.from_addr if parsed else None,
-        subject=redact_tokens(parsed.subject) if parsed else None,
-    )
+    inbound_id = _store(session, prep, source, clock)
     if inbound_id is None:
         return IngestOutcome("duplicate", prep.message_id, reason="already stored")
     if parsed is None:
@@ -163,6 +155,22 @@ def _ingest_prepared(
     else:
         outcome = _process(session, inbound_id, prep.message_id, parsed, prep.evidence, clock)
     return outcome
+
+
+def _store(session: Session, prep: _Prepared, source: str, clock: Clock) -> int | None:
+    """The raw row (redacted copy, hash); its id, or None when already stored."""
+    parsed = prep.parsed
+    return insert_raw(
+        session,
+        message_id=prep.message_id,
+        sha256=prep.sha256,
+        raw=prep.stored_raw,
+        size=prep.size,
+        source=source,
+        received_at=clock(),
+        from_addr=parsed.from_addr if parsed else None,
+        subject=redact_tokens(parsed.subject) if parsed else None,
+    )
 
 
 def _process_safely(
@@ -220,19 +228,6 @@ def _logged(outcome: IngestOutcome) -> IngestOutcome:
     return outcome
 
 
-def _message_fields(parsed: ParsedMessage, message_id: str) -> dict[str, object]:
-    return {
-        "message_id": message_id,
-        "from_addr": parsed.from_addr,
-        "subject": redact_tokens(parsed.subject),
-        "body_text": redact_tokens(parsed.body_text),
-        "attachments": [
-            {k: redact_tokens(v) if isinstance(v, str) else v for k, v in a.as_dict().items()}
-            for a in parsed.attachments
-        ],
-    }
-
-
 def _process(
     session: Session,
     inbound_id: int,
@@ -263,7 +258,7 @@ def _process(
                 direction="in",
                 inbound_message_id=inbound_id,
                 clock=clock,
-                **_message_fields(parsed, message_id),
+                **message_fields(parsed, message_id),
             )
         return IngestOutcome(kind.kind, message_id, inbound_id, ticket_id, reason=kind.reason)
 
@@ -284,7 +279,7 @@ def _process(
             f"Refers to ticket #{match.ticket.id} ({match.how}) but comes from "
             f"{parsed.from_addr}, not its requester"
         )
-    claimed = _claims(evidence)
+    claimed = claims(evidence)
     ticket = create_ticket(
         session,
         requester_email=parsed.from_addr,
@@ -319,7 +314,7 @@ def _redelivery(
     known: set[str] | None = session.info.get(KNOWN_IDS)
     if message_id.endswith("@synthetic>") or (known is not None and message_id not in known):
         return None
-    fields = _message_fields(parsed, message_id)
+    fields = message_fields(parsed, message_id)
     for earlier in session.execute(
         select(TicketMessage).where(
             TicketMessage.message_id == message_id,
@@ -336,21 +331,11 @@ def _redelivery(
     return None
 
 
-def _claims(evidence: list[EvidenceItem]) -> dict[str, str]:
-    claims: dict[str, str] = {}
-    for item in evidence:
-        if item.kind in ("claimed_username", "claimed_email"):
-            claims.setdefault(
-                item.kind, item.value[: 96 if item.kind == "claimed_username" else 254]
-            )
-    return claims
-
-
 def _claim(ticket: Ticket, evidence: list[EvidenceItem]) -> None:
     """A reply may name the account the first email forgot; it never overrides a claim."""
-    claims = _claims(evidence)
-    ticket.claimed_username = ticket.claimed_username or claims.get("claimed_username")
-    ticket.claimed_email = ticket.claimed_email or claims.get("claimed_email")
+    named = claims(evidence)
+    ticket.claimed_username = ticket.claimed_username or named.get("claimed_username")
+    ticket.claimed_email = ticket.claimed_email or named.get("claimed_email")
 
 
 def _attach(
@@ -370,7 +355,7 @@ def _attach(
         direction="in",
         inbound_message_id=inbound_id,
         clock=clock,
-        **_message_fields(parsed, message_id),
+        **message_fields(parsed, message_id),
     )
     if evidence:
         now = clock()
@@ -506,14 +491,109 @@ def _ingest_batch(
         _ack_counts(session, [p.parsed.from_addr for p in prepared if p.parsed], clock)
         _remember_known_ids(session, [p.message_id for p in prepared if p.parsed])
         with session.no_autoflush:
-            outcomes = [
-                _ingest_prepared(session, prep, source=m.source, clock=clock, isolate=isolate)
-                for m, prep in zip(batch, prepared, strict=True)
-            ]
+            if isolate:
+                outcomes = [
+                    _ingest_prepared(session, prep, source=m.source, clock=clock, isolate=True)
+                    for m, prep in zip(batch, prepared, strict=True)
+                ]
+            else:
+                outcomes = _ingest_together(session, batch, prepared, clock)
         _finish(session, outcomes, clock)
         if in_transaction is not None:
             in_transaction(session, batch)
     return outcomes
+
+
+def _ingest_together(
+    session: Session, batch: list[SourceMessage], prepared: list[_Prepared], clock: Clock
+) -> list[IngestOutcome]:
+    """The fast pass: a run of new requests that thread into nothing (the common case) is
+    written together by ``create_tickets``; any other message first writes the run so far,
+    then goes through ``_process`` as usual, so it sees every earlier ticket of the batch."""
+    refs = {r for p in prepared if p.parsed for r in p.parsed.thread_ids if r}
+    known_refs = _known_references(session, refs)
+    known_ids: set[str] = session.info[KNOWN_IDS]
+    outcomes: list[IngestOutcome | None] = []
+    pending: list[tuple[int, NewRequest]] = []
+    pending_ids: set[str] = set()
+
+    def write_pending() -> None:
+        counts = _ack_counts(session, [r.parsed.from_addr.lower() for _, r in pending], clock)
+        created = create_tickets(
+            session,
+            [r for _, r in pending],
+            ack_counts=counts,
+            clock=clock,
+            note_incoming=lambda mid: _note_incoming(session, mid),
+        )
+        for (index, request), made in zip(pending, created, strict=True):
+            outcomes[index] = IngestOutcome(
+                "ticket",
+                request.message_id,
+                request.inbound_id,
+                made.ticket_id,
+                acknowledged=made.acknowledged,
+            )
+        pending.clear()
+        pending_ids.clear()
+
+    for message, prep in zip(batch, prepared, strict=True):
+        parsed = prep.parsed
+        if (
+            parsed is not None
+            and _stands_alone(parsed, prep.message_id, known_refs, known_ids)
+            and pending_ids.isdisjoint([prep.message_id, *parsed.thread_ids])
+        ):
+            inbound_id = _store(session, prep, message.source, clock)
+            if inbound_id is None:
+                outcomes.append(
+                    IngestOutcome("duplicate", prep.message_id, reason="already stored")
+                )
+            else:
+                outcomes.append(None)
+                request = NewRequest(inbound_id, prep.message_id, parsed, prep.evidence)
+                pending.append((len(outcomes) - 1, request))
+                pending_ids.add(prep.message_id)
+            continue
+        if pending:
+            write_pending()
+        outcomes.append(
+            _ingest_prepared(session, prep, source=message.source, clock=clock, isolate=False)
+        )
+    if pending:
+        write_pending()
+    return [o for o in outcomes if o is not None]
+
+
+def _known_references(session: Session, refs: set[str]) -> set[str]:
+    """Which of a batch's referenced Message-IDs belong to a ticket (one query per table)."""
+    if not refs:
+        return set()
+    found = set(
+        session.execute(
+            select(TicketMessage.message_id).where(TicketMessage.message_id.in_(refs))
+        ).scalars()
+    )
+    found.update(
+        session.execute(
+            select(OutboxEmail.message_id).where(
+                OutboxEmail.message_id.in_(refs), OutboxEmail.ticket_id.is_not(None)
+            )
+        ).scalars()
+    )
+    return found
+
+
+def _stands_alone(
+    parsed: ParsedMessage, message_id: str, known_refs: set[str], known_ids: set[str]
+) -> bool:
+    """A request that can be neither a re-delivery nor part of a known conversation: a new
+    ticket for sure, so it may be written with the others of its run."""
+    if classify(parsed).kind != "request" or message_id in known_ids:
+        return False
+    if SUBJECT_TAG_RE.search(parsed.subject):
+        return False
+    return not any(r in known_refs or r in known_ids for r in parsed.thread_ids)
 
 
 def _batches(items: Iterable[SourceMessage], size: int) -> Iterator[list[SourceMessage]]:

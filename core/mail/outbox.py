@@ -26,6 +26,47 @@ def _single_line(value: str) -> str:
     return value
 
 
+def outbox_values(
+    *,
+    template: str,
+    to: str,
+    context: dict[str, Any],
+    user_id: int | None = None,
+    ticket_id: int | None = None,
+    in_reply_to: str | None = None,
+    references: Sequence[str] = (),
+    auto_submitted: str | None = None,
+    clock: Clock = system_clock,
+    send_after: datetime | None = None,
+) -> dict[str, Any]:
+    """The rendered outbox row's column values, for ``queue_email`` and for callers that
+    insert many rows in one statement (ingestion)."""
+    rendered = render_email(template, context)
+    headers: dict[str, Any] = {}
+    if in_reply_to:
+        headers["In-Reply-To"] = _single_line(in_reply_to)
+    if references:
+        headers["References"] = " ".join(_single_line(r) for r in references)
+    if auto_submitted:
+        headers["Auto-Submitted"] = _single_line(auto_submitted)
+    now = clock()
+    return {
+        "message_id": new_message_id(),
+        "template": template,
+        "to_addr": _single_line(to),
+        "subject": rendered.subject,
+        "body_text": rendered.text,
+        "body_html": rendered.html,
+        "headers": headers,
+        "user_id": user_id,
+        "ticket_id": ticket_id,
+        "status": "queued",
+        "attempts": 0,
+        "created_at": now,
+        "next_attempt_at": send_after or now,
+    }
+
+
 def queue_email(
     session: Session,
     *,
@@ -42,27 +83,19 @@ def queue_email(
 ) -> OutboxEmail:
     """Render ``template`` now and add the email to the outbox; it is sent only if the
     caller's transaction commits. The context must hold no secret."""
-    rendered = render_email(template, context)
-    headers: dict[str, Any] = {}
-    if in_reply_to:
-        headers["In-Reply-To"] = _single_line(in_reply_to)
-    if references:
-        headers["References"] = " ".join(_single_line(r) for r in references)
-    if auto_submitted:
-        headers["Auto-Submitted"] = _single_line(auto_submitted)
-    now = clock()
     row = OutboxEmail(
-        message_id=new_message_id(),
-        template=template,
-        to_addr=_single_line(to),
-        subject=rendered.subject,
-        body_text=rendered.text,
-        body_html=rendered.html,
-        headers=headers,
-        user_id=user_id,
-        ticket_id=ticket_id,
-        created_at=now,
-        next_attempt_at=send_after or now,
+        **outbox_values(
+            template=template,
+            to=to,
+            context=context,
+            user_id=user_id,
+            ticket_id=ticket_id,
+            in_reply_to=in_reply_to,
+            references=references,
+            auto_submitted=auto_submitted,
+            clock=clock,
+            send_after=send_after,
+        )
     )
     session.add(row)
     return row

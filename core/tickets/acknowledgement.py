@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from core.clock import Clock, system_clock
-from core.mail.outbox import queue_email
+from core.mail.outbox import outbox_values
 from core.settings import get_settings
 from core.store.tables import OutboxEmail, Ticket
 from core.tickets.challenge import challenge_text, signing_command
@@ -46,31 +47,27 @@ def acknowledgements_sent(
     return counts
 
 
-def acknowledge_ticket(
-    session: Session,
+def may_acknowledge(to: str, sent_recently: int) -> bool:
+    """Not to ourselves, and at most the daily number per address."""
+    settings = get_settings()
+    if to.lower() == settings.support_address.lower():
+        return False
+    return sent_recently < settings.ack_max_per_sender_per_day
+
+
+def acknowledgement_values(
     ticket: Ticket,
     *,
     in_reply_to: str | None,
     references: Sequence[str] = (),
     clock: Clock = system_clock,
-    sent_recently: int | None = None,
-) -> OutboxEmail | None:
-    """Queue the acknowledgement in the caller's transaction and add it to the ticket's
-    conversation; None when the requester already got the daily maximum or is ourselves.
-    ``sent_recently`` lets a batch pass a count it keeps itself instead of a query."""
+) -> dict[str, Any]:
+    """The acknowledgement's outbox row values (rendered), without the limit check."""
     settings = get_settings()
-    to = ticket.requester_email.lower()
-    if to == settings.support_address.lower():
-        return None
-    if sent_recently is None:
-        sent_recently = acknowledgements_sent(session, [to], clock=clock)[to]
-    if sent_recently >= settings.ack_max_per_sender_per_day:
-        return None
     refs = [*references, in_reply_to] if in_reply_to else list(references)
-    email = queue_email(
-        session,
+    return outbox_values(
         template=TEMPLATE,
-        to=to,
+        to=ticket.requester_email.lower(),
         context={
             "ticket_number": ticket.id,
             "requester_name": ticket.requester_name,
@@ -88,12 +85,37 @@ def acknowledge_ticket(
         auto_submitted="auto-replied",
         clock=clock,
     )
+
+
+def acknowledge_ticket(
+    session: Session,
+    ticket: Ticket,
+    *,
+    in_reply_to: str | None,
+    references: Sequence[str] = (),
+    clock: Clock = system_clock,
+    sent_recently: int | None = None,
+) -> OutboxEmail | None:
+    """Queue the acknowledgement in the caller's transaction and add it to the ticket's
+    conversation; None when the requester already got the daily maximum or is ourselves.
+    ``sent_recently`` lets a batch pass a count it keeps itself instead of a query."""
+    to = ticket.requester_email.lower()
+    if sent_recently is None:
+        sent_recently = acknowledgements_sent(session, [to], clock=clock)[to]
+    if not may_acknowledge(to, sent_recently):
+        return None
+    email = OutboxEmail(
+        **acknowledgement_values(
+            ticket, in_reply_to=in_reply_to, references=references, clock=clock
+        )
+    )
+    session.add(email)
     add_message(
         session,
         ticket,
         direction="out",
         message_id=email.message_id,
-        from_addr=settings.support_address,
+        from_addr=get_settings().support_address,
         subject=email.subject,
         body_text=email.body_text,
         clock=clock,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, or_
@@ -25,41 +25,51 @@ def _claims(ticket: Ticket, evidence: Sequence[Evidence]) -> list[str]:
     return list(dict.fromkeys(c.strip() for c in claims if c and c.strip()))
 
 
-def _find_users(session: Session, logins: Sequence[str]) -> dict[str, User | None]:
-    """``find_user`` for every login in one query (an email matches the account email, any
-    other login the username, case-insensitively): verification runs for each new ticket."""
-    wanted = {login: login.strip().lower() for login in logins}
-    emails = {w for w in wanted.values() if "@" in w}
-    names = {w for w in wanted.values() if "@" not in w}
+def find_users(session: Session, logins: Iterable[str]) -> dict[str, User | None]:
+    """``find_user`` for many logins in one query, keyed by the login stripped and lowered
+    (an email matches the account email, any other login the username): verification runs
+    for every new ticket, and ingestion resolves a whole batch at once."""
+    wanted = {login.strip().lower() for login in logins if login and login.strip()}
     if not wanted:
         return {}
+    emails = {w for w in wanted if "@" in w}
+    names = wanted - emails
     users = session.exec(
         select(User).where(or_(User.email.in_(emails), func.lower(User.username).in_(names)))
     ).all()
     by_email = {u.email: u for u in users}
     by_name = {u.username.lower(): u for u in users}
-    return {login: (by_email if "@" in w else by_name).get(w) for login, w in wanted.items()}
+    return {w: (by_email if "@" in w else by_name).get(w) for w in wanted}
 
 
-def resolve_account(session: Session, ticket: Ticket, evidence: Sequence[Evidence]) -> Resolution:
+def resolve_account(
+    session: Session,
+    ticket: Ticket,
+    evidence: Sequence[Evidence],
+    users: Mapping[str, User | None] | None = None,
+) -> Resolution:
     """The claimed account, else the account whose email sent the ticket. Claims naming
-    different accounts resolve to none (staff must ask); every mismatch is flagged."""
+    different accounts resolve to none (staff must ask); every mismatch is flagged.
+    ``users`` is a ``find_users`` result covering the claims and the sender, if the caller
+    has one."""
     claims = _claims(ticket, evidence)
-    sender_login = [ticket.requester_email] if ticket.requester_email else []
-    found = _find_users(session, [*claims, *sender_login])
-    sender = found.pop(ticket.requester_email) if sender_login else None
-    found = {claim: found.get(claim, sender) for claim in claims}
-    users = {u.id: u for u in found.values() if u is not None}
+    logins = [*claims, ticket.requester_email or ""]
+    if users is None:
+        users = find_users(session, logins)
+    found = {claim: users.get(claim.strip().lower()) for claim in claims}
+    requester = (ticket.requester_email or "").strip().lower()
+    sender = users.get(requester) if requester else None
+    claimed = {u.id: u for u in found.values() if u is not None}
     unknown = [claim for claim, user in found.items() if user is None]
     res = Resolution(user=None)
 
-    if len(users) > 1:
-        names = ", ".join(sorted(u.username for u in users.values()))
+    if len(claimed) > 1:
+        names = ", ".join(sorted(u.username for u in claimed.values()))
         res.checks.append(Check("account", "fail", f"The claims name different accounts: {names}."))
         res.flags.append(f"Claims point to different accounts ({names}).")
         return res
-    if users:
-        res.user = next(iter(users.values()))
+    if claimed:
+        res.user = next(iter(claimed.values()))
         how = "the claim " + " and ".join(repr(c) for c in claims if found[c] is not None)
     elif sender is not None:
         res.user = sender

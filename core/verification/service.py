@@ -3,6 +3,7 @@ queue) and as a report row (for the history)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from sqlmodel import Session, select
@@ -58,12 +59,20 @@ def _signature_check(
 
 
 def compute_report(
-    session: Session, ticket: Ticket, *, clock: Clock = system_clock
+    session: Session,
+    ticket: Ticket,
+    *,
+    clock: Clock = system_clock,
+    users: Mapping[str, User | None] | None = None,
+    evidence: Sequence[Evidence] | None = None,
 ) -> VerificationReport:
-    """The report for ``ticket`` as of now; reads only."""
+    """The report for ``ticket`` as of now; reads only. ``users`` is a ``find_users`` result
+    covering the ticket's claims and sender, and ``evidence`` the ticket's evidence rows,
+    when the caller already has them for a whole batch."""
     now = clock()
-    evidence = ticket_evidence(session, ticket.id)
-    resolution = resolve_account(session, ticket, evidence)
+    if evidence is None:
+        evidence = ticket_evidence(session, ticket.id)
+    resolution = resolve_account(session, ticket, evidence, users)
     user = resolution.user
     checks = list(resolution.checks)
     flags = list(resolution.flags)
@@ -126,15 +135,21 @@ def store_report(session: Session, report: VerificationReport) -> VerificationRe
 
 
 def verify_ticket(
-    session: Session, ticket: Ticket, *, clock: Clock = system_clock, new: bool = False
+    session: Session,
+    ticket: Ticket,
+    *,
+    clock: Clock = system_clock,
+    new: bool = False,
+    users: Mapping[str, User | None] | None = None,
 ) -> VerificationReport:
     """Recompute the report (call it whenever evidence arrives). On an open ticket it also
     stores the resolved account and strength on the ticket and, when the outcome changed,
     appends a report row (so viewing a ticket does not grow its history); a decided ticket
     keeps the report its decision was based on. ``new`` says the ticket was created in this
     transaction, so it has no stored report to compare with, and its rows may wait for the
-    caller's next flush (ingestion verifies thousands of new tickets per transaction)."""
-    report = compute_report(session, ticket, clock=clock)
+    caller's next flush (ingestion verifies thousands of new tickets per transaction).
+    ``users``: see ``compute_report``."""
+    report = compute_report(session, ticket, clock=clock, users=users)
     if ticket.status in OPEN_STATUSES:
         if (ticket.user_id, ticket.evidence_strength) != (report.user_id, report.strength):
             ticket.user_id = report.user_id
