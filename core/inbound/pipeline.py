@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
@@ -29,7 +30,12 @@ from core.inbound.parsing import (
 )
 from core.inbound.redaction import redact_raw
 from core.inbound.report import IngestReport
-from core.inbound.storage import content_hash, insert_raw, synthetic_message_id
+from core.inbound.storage import (
+    content_hash,
+    insert_raw,
+    insert_raw_many,
+    synthetic_message_id,
+)
 from core.settings import get_settings
 from core.store.engine import session_scope
 from core.store.tables import Evidence, InboundMessage, OutboxEmail, Ticket, TicketMessage
@@ -157,20 +163,24 @@ def _ingest_prepared(
     return outcome
 
 
-def _store(session: Session, prep: _Prepared, source: str, clock: Clock) -> int | None:
-    """The raw row (redacted copy, hash); its id, or None when already stored."""
+def _raw_row(prep: _Prepared, source: str, clock: Clock) -> dict[str, Any]:
+    """``insert_raw``'s arguments: the redacted raw copy, its hash, where it came from."""
     parsed = prep.parsed
-    return insert_raw(
-        session,
-        message_id=prep.message_id,
-        sha256=prep.sha256,
-        raw=prep.stored_raw,
-        size=prep.size,
-        source=source,
-        received_at=clock(),
-        from_addr=parsed.from_addr if parsed else None,
-        subject=redact_tokens(parsed.subject) if parsed else None,
-    )
+    return {
+        "message_id": prep.message_id,
+        "sha256": prep.sha256,
+        "raw": prep.stored_raw,
+        "size": prep.size,
+        "source": source,
+        "received_at": clock(),
+        "from_addr": parsed.from_addr if parsed else None,
+        "subject": redact_tokens(parsed.subject) if parsed else None,
+    }
+
+
+def _store(session: Session, prep: _Prepared, source: str, clock: Clock) -> int | None:
+    """The raw row; its id, or None when already stored."""
+    return insert_raw(session, **_raw_row(prep, source, clock))
 
 
 def _process_safely(
@@ -514,19 +524,30 @@ def _ingest_together(
     known_refs = _known_references(session, refs)
     known_ids: set[str] = session.info[KNOWN_IDS]
     outcomes: list[IngestOutcome | None] = []
-    pending: list[tuple[int, NewRequest]] = []
+    pending: list[tuple[int, _Prepared, str]] = []
     pending_ids: set[str] = set()
 
     def write_pending() -> None:
-        counts = _ack_counts(session, [r.parsed.from_addr.lower() for _, r in pending], clock)
+        stored = insert_raw_many(session, [_raw_row(p, src, clock) for _, p, src in pending])
+        requests: list[tuple[int, NewRequest]] = []
+        for (index, prep, _), inbound_id in zip(pending, stored, strict=True):
+            if inbound_id is None:
+                outcomes[index] = IngestOutcome(
+                    "duplicate", prep.message_id, reason="already stored"
+                )
+            else:
+                assert prep.parsed is not None
+                request = NewRequest(inbound_id, prep.message_id, prep.parsed, prep.evidence)
+                requests.append((index, request))
+        senders = [r.parsed.from_addr.lower() for _, r in requests]
         created = create_tickets(
             session,
-            [r for _, r in pending],
-            ack_counts=counts,
+            [r for _, r in requests],
+            ack_counts=_ack_counts(session, senders, clock),
             clock=clock,
             note_incoming=lambda mid: _note_incoming(session, mid),
         )
-        for (index, request), made in zip(pending, created, strict=True):
+        for (index, request), made in zip(requests, created, strict=True):
             outcomes[index] = IngestOutcome(
                 "ticket",
                 request.message_id,
@@ -544,16 +565,9 @@ def _ingest_together(
             and _stands_alone(parsed, prep.message_id, known_refs, known_ids)
             and pending_ids.isdisjoint([prep.message_id, *parsed.thread_ids])
         ):
-            inbound_id = _store(session, prep, message.source, clock)
-            if inbound_id is None:
-                outcomes.append(
-                    IngestOutcome("duplicate", prep.message_id, reason="already stored")
-                )
-            else:
-                outcomes.append(None)
-                request = NewRequest(inbound_id, prep.message_id, parsed, prep.evidence)
-                pending.append((len(outcomes) - 1, request))
-                pending_ids.add(prep.message_id)
+            outcomes.append(None)
+            pending.append((len(outcomes) - 1, prep, message.source))
+            pending_ids.add(prep.message_id)
             continue
         if pending:
             write_pending()
