@@ -70,13 +70,15 @@ def bare_parse_rate(messages: list[bytes]) -> float:
     return len(messages) / (time.perf_counter() - start)
 
 
-def ingest_rate(messages: list[bytes], url: str, batch_size: int) -> tuple[float, str]:
+def ingest_rate(
+    messages: list[bytes], url: str, batch_size: int, workers: int = 1
+) -> tuple[float, str]:
     engine = make_engine(url)
     upgrade_schema(engine)
     clock = FrozenClock(datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
     stream = (SourceMessage(raw, "benchmark") for raw in messages)
     start = time.perf_counter()
-    report = ingest_messages(engine, stream, clock=clock, batch_size=batch_size)
+    report = ingest_messages(engine, stream, clock=clock, batch_size=batch_size, workers=workers)
     elapsed = time.perf_counter() - start
     engine.dispose()
     assert report.balanced and report.new_tickets == len(messages), report.summary()
@@ -88,6 +90,12 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--db", help="Database URL (default: a fresh SQLite file)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="Parse processes for the second ingest run (default: the CPU count)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -99,12 +107,33 @@ def main() -> None:
         url = args.db or f"sqlite:///{Path(tmp) / 'bench.db'}"
         ingest, summary = ingest_rate(messages, url, args.batch_size)
         bare_again = bare_parse_rate(messages)
+        pooled = None
+        if args.workers > 1:
+            url = args.db or f"sqlite:///{Path(tmp) / 'bench-pooled.db'}"
+            if args.db:
+                reset(args.db)
+            pooled, _ = ingest_rate(messages, url, args.batch_size, args.workers)
     bare = max(bare, bare_again)
     print(f"messages:            {args.count} (avg {size:.0f} bytes), batch {args.batch_size}")
     print(f"database:            {url.split(':', 1)[0]}")
+    print(f"cores:               {os.cpu_count()}")
     print(f"bare parse:          {bare:9.0f} messages/s  (message_from_bytes, policy=default)")
-    print(f"full ingest:         {ingest:9.0f} messages/s  ({summary})")
+    print(f"full ingest:         {ingest:9.0f} messages/s  (1 process; {summary})")
     print(f"ratio ingest/parse:  {ingest / bare:9.2f}  (target >= 0.50)")
+    if pooled is not None:
+        print(
+            f"full ingest, pooled: {pooled:9.0f} messages/s  ({args.workers} parse processes "
+            f"+ 1 database writer on {os.cpu_count()} cores)"
+        )
+        print(f"ratio pooled/parse:  {pooled / bare:9.2f}  (target >= 0.50)")
+
+
+def reset(url: str) -> None:
+    """Empty the given database between the two runs (both must start from the same state)."""
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    engine.dispose()
 
 
 if __name__ == "__main__":

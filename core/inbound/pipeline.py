@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -458,28 +459,71 @@ def ingest_messages(
     report: IngestReport | None = None,
     in_transaction: Callable[[Session, list[SourceMessage]], None] | None = None,
     progress: Callable[[IngestOutcome], None] | None = None,
+    workers: int = 1,
 ) -> IngestReport:
     """Ingest a stream in transactions of ``batch_size`` messages. After each commit the
     batch's messages are marked done at their source; a crash before that leaves them there,
     and the next run finds them already stored (a duplicate, not a second ticket).
-    ``in_transaction`` lets a source save its own checkpoint in the same commit."""
+    ``in_transaction`` lets a source save its own checkpoint in the same commit. With
+    ``workers`` > 1, that many processes parse the next batch while this process writes
+    the current one (the database writer stays single)."""
     report = report or IngestReport()
-    for batch in _batches(messages, max(1, batch_size)):
-        prepared = [_prepare(m.raw) for m in batch]
-        try:
-            outcomes = _ingest_batch(engine, batch, prepared, clock, in_transaction, False)
-        except Exception as exc:
-            if not _is_message_fault(exc):
-                raise
-            outcomes = _ingest_batch(engine, batch, prepared, clock, in_transaction, True)
-        for message, outcome in zip(batch, outcomes, strict=True):
-            _logged(outcome)
-            if message.done is not None:
-                message.done()
-            report.add(outcome)
-            if progress is not None:
-                progress(outcome)
+    batches = _batches(messages, max(1, batch_size))
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            for batch, prepared in _prepared_ahead(pool, batches, workers):
+                _write_batch(engine, batch, prepared, clock, report, in_transaction, progress)
+    else:
+        for batch in batches:
+            prepared = [_prepare(m.raw) for m in batch]
+            _write_batch(engine, batch, prepared, clock, report, in_transaction, progress)
     return report
+
+
+def _prepare_all(raws: list[bytes]) -> list[_Prepared]:
+    return [_prepare(raw) for raw in raws]
+
+
+def _prepared_ahead(
+    pool: ProcessPoolExecutor, batches: Iterable[list[SourceMessage]], workers: int
+) -> Iterator[tuple[list[SourceMessage], list[_Prepared]]]:
+    """Each batch with its prepared messages, the next batch being prepared in ``pool``
+    while the caller writes this one."""
+    ahead: tuple[list[SourceMessage], list[Future[list[_Prepared]]]] | None = None
+    for batch in batches:
+        size = max(1, -(-len(batch) // (workers * 4)))
+        chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
+        futures = [pool.submit(_prepare_all, [m.raw for m in chunk]) for chunk in chunks]
+        if ahead is not None:
+            yield ahead[0], [p for f in ahead[1] for p in f.result()]
+        ahead = (batch, futures)
+    if ahead is not None:
+        yield ahead[0], [p for f in ahead[1] for p in f.result()]
+
+
+def _write_batch(
+    engine: Engine,
+    batch: list[SourceMessage],
+    prepared: list[_Prepared],
+    clock: Clock,
+    report: IngestReport,
+    in_transaction: Callable[[Session, list[SourceMessage]], None] | None,
+    progress: Callable[[IngestOutcome], None] | None,
+) -> None:
+    """One batch in one transaction, then done at the source and counted."""
+    try:
+        outcomes = _ingest_batch(engine, batch, prepared, clock, in_transaction, False)
+    except Exception as exc:
+        if not _is_message_fault(exc):
+            raise
+        outcomes = _ingest_batch(engine, batch, prepared, clock, in_transaction, True)
+    for message, outcome in zip(batch, outcomes, strict=True):
+        _logged(outcome)
+        if message.done is not None:
+            message.done()
+        report.add(outcome)
+        if progress is not None:
+            progress(outcome)
 
 
 def _ingest_batch(

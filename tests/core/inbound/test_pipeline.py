@@ -317,3 +317,43 @@ def test_evidence_is_verified_as_it_arrives(inbox, engine, clock, tmp_path):
         report = latest_report(s, ticket.id)
     assert report.strength == "strong"
     assert {c.name: c.result for c in report.checks}["token"] == "pass"
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_batch_mixes_new_tickets_replies_and_duplicates(engine, clock, workers):
+    """New requests written together, then a reply to one of them and the same bytes again
+    in the same batch: the reply threads, the copy is a duplicate, every message counted;
+    parsing in worker processes changes nothing."""
+    first = recovery_email(message_id="<first@example.com>", sender="bob@example.com")
+    messages = [
+        SourceMessage(first, "a"),
+        SourceMessage(recovery_email(sender="carol@example.com"), "a"),
+        SourceMessage(
+            recovery_email(
+                sender="bob@example.com",
+                subject="Re: Lost my authenticator",
+                in_reply_to="<first@example.com>",
+                body="My username is bob.",
+            ),
+            "a",
+        ),
+        SourceMessage(recovery_email(sender="dave@example.com"), "a"),
+        SourceMessage(first, "b"),
+    ]
+    report = ingest_messages(engine, messages, clock=clock, batch_size=10, workers=workers)
+    assert (report.new_tickets, report.threaded, report.duplicates, report.balanced) == (
+        3,
+        1,
+        1,
+        True,
+    )
+    with session_scope(engine, readonly=True) as s:
+        tickets = s.exec(select(Ticket).order_by(Ticket.id)).scalars().all()
+        assert [t.requester_email for t in tickets] == [
+            "bob@example.com",
+            "carol@example.com",
+            "dave@example.com",
+        ]
+        assert tickets[0].version == 2
+        assert s.execute(select(func.count()).select_from(OutboxEmail)).scalar() == 3
+        assert s.execute(select(func.count()).select_from(AuditEvent)).scalar() == 3
