@@ -38,7 +38,8 @@ class Ticket(SQLModel, table=True):
     )
     """The partial index keeps the default queue (open tickets, oldest first) and the
     oldest-open figure fast however many decided tickets pile up; the cohort index covers
-    every ops figure over a date range, so those read the index alone."""
+    the ops figures for the partial days at a range's edges (whole days are read from the
+    summaries in ``stats.py``), so those read the index alone."""
 
     id: int | None = Field(default=None, primary_key=True)
     """The ticket number shown to users and staff (``[#123]``)."""
