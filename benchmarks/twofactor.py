@@ -89,6 +89,7 @@ def main() -> None:
         with session_scope(engine) as s:
             s.execute(delete(RecoveryCode).where(RecoveryCode.user_id == twofa.id))
             codes = replace_codes(s, user_id=twofa.id, count=stored, now=clock())
+
         def recovery_check(spare=iter(codes)):
             with session_scope(engine) as s:
                 assert consume_code(s, user_id=twofa.id, code=next(spare), now=clock())
