@@ -67,35 +67,10 @@ def outbox_values(
     }
 
 
-def queue_email(
-    session: Session,
-    *,
-    template: str,
-    to: str,
-    context: dict[str, Any],
-    user_id: int | None = None,
-    ticket_id: int | None = None,
-    in_reply_to: str | None = None,
-    references: Sequence[str] = (),
-    auto_submitted: str | None = None,
-    clock: Clock = system_clock,
-    send_after: datetime | None = None,
-) -> OutboxEmail:
-    """Render ``template`` now and add the email to the outbox; it is sent only if the
-    caller's transaction commits. The context must hold no secret."""
-    row = OutboxEmail(
-        **outbox_values(
-            template=template,
-            to=to,
-            context=context,
-            user_id=user_id,
-            ticket_id=ticket_id,
-            in_reply_to=in_reply_to,
-            references=references,
-            auto_submitted=auto_submitted,
-            clock=clock,
-            send_after=send_after,
-        )
-    )
+def queue_email(session: Session, **email: Any) -> OutboxEmail:
+    """Render the email now and add it to the outbox; it is sent only if the caller's
+    transaction commits. Takes the keyword arguments of ``outbox_values``; the context must
+    hold no secret."""
+    row = OutboxEmail(**outbox_values(**email))
     session.add(row)
     return row
