@@ -18,6 +18,7 @@ from core.mail.capture import captured
 from core.store import make_engine, session_scope
 from core.store.tables import Ticket
 from tests.browser.conftest import APP_IDLE, DemoServer
+from tests.browser.portal_steps import enable_two_factor_in_browser
 from tests.conftest import PROJECT_ROOT
 
 SCREENSHOT_DIR = os.environ.get("BACKOFFICE_SCREENSHOT_DIR")
@@ -98,8 +99,7 @@ def test_demo_staff_approves_a_ticket(demo_server, chromium_page):
     else:
         pytest.fail(f"no approval email captured: {[(m['To'], m['Subject']) for m in mail]}")
 
-    steps = pytest.importorskip("tests.browser.portal_steps")
-    codes = steps.enable_two_factor_in_browser(
+    codes = enable_two_factor_in_browser(
         page,
         demo.portal_url,
         demo.portal_username,
