@@ -24,9 +24,10 @@ import pyotp
 import typer
 
 from backoffice.cli.common import console, fail
-from backoffice.cli.portal import start_portal
-from backoffice.cli.staff import start_staff_app
+from backoffice.cli.streamlit_server import start_streamlit
 from backoffice.demo_data.build import DemoWorld, build_demo
+from backoffice.portal import APP_PATH as PORTAL_APP
+from backoffice.staff import APP_PATH as STAFF_APP
 from core.mail.capture import start_capture
 from core.mail.sender import OutboxSender
 from core.settings import get_settings
@@ -149,9 +150,10 @@ def demo(
         sender.start()
         stack.callback(sender.join, 10)
         stack.callback(stop.set)
+        db_url = env["BACKOFFICE_DATABASE_URL"]
         children = [
-            start_staff_app(port=port, host=host, db_url=env["BACKOFFICE_DATABASE_URL"]),
-            start_portal(port=portal_port, host=host, db_url=env["BACKOFFICE_DATABASE_URL"]),
+            start_streamlit(STAFF_APP, port=port, host=host, db_url=db_url),
+            start_streamlit(PORTAL_APP, port=portal_port, host=host, db_url=db_url),
         ]
         for child in children:
             stack.callback(_stop_child, child)

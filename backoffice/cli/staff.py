@@ -3,7 +3,6 @@ app, locked down for real use)."""
 
 from __future__ import annotations
 
-import subprocess
 from typing import Annotated
 
 import typer
@@ -22,14 +21,12 @@ from backoffice.cli.streamlit_server import (
     DEFAULT_HOST,
     HostOption,
     PortOption,
-    exec_streamlit,
-    start_streamlit,
+    serve_app,
     streamlit_command,
 )
 from backoffice.staff import APP_PATH
 from core.settings import get_settings
 from core.staff import StaffEnrolment, create_staff, list_staff, update_staff
-from core.store import get_engine
 from core.twofactor import Provisioning
 
 app = typer.Typer(help="Staff accounts of the back office (password + TOTP, with a role).")
@@ -127,21 +124,10 @@ def serve_command(port: int = DEFAULT_PORT, *, host: str = DEFAULT_HOST) -> list
     return streamlit_command(APP_PATH, port, host=host)
 
 
-def start_staff_app(
-    *, port: int = DEFAULT_PORT, host: str = DEFAULT_HOST, db_url: str | None = None, **popen
-) -> subprocess.Popen:
-    """Start the staff app as a child process (the caller stops it)."""
-    return start_streamlit(APP_PATH, port=port, host=host, db_url=db_url, **popen)
-
-
 def serve(
     port: PortOption = DEFAULT_PORT,
     host: HostOption = DEFAULT_HOST,
     db: DbOption = None,
 ) -> None:
-    """Serve the staff back office against the configured database.
-
-    The command becomes the Streamlit server (exec), so signals reach it directly."""
-    get_engine(db)  # create or upgrade the schema before the app's first page view
-    typer.echo(f"Staff back office on http://{host}:{port}/ (Ctrl+C stops it)")
-    exec_streamlit(APP_PATH, port=port, host=host, db_url=db)
+    """Serve the staff back office against the configured database."""
+    serve_app(APP_PATH, title="Staff back office", port=port, host=host, db_url=db)

@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from core.store import get_engine
+
 DEFAULT_HOST = "127.0.0.1"
 HostOption = Annotated[
     str, typer.Option("--host", help="Address to listen on (0.0.0.0 for every interface).")
@@ -67,8 +69,11 @@ def start_streamlit(
     )
 
 
-def exec_streamlit(app_path: Path, *, port: int, host: str, db_url: str | None) -> None:
-    """Become the Streamlit server (exec), so Ctrl-C and SIGTERM reach it directly."""
+def serve_app(app_path: Path, *, title: str, port: int, host: str, db_url: str | None) -> None:
+    """Create or upgrade the schema, then become the Streamlit server (exec), so Ctrl-C and
+    SIGTERM reach it directly."""
+    get_engine(db_url)
+    typer.echo(f"{title} on http://{host}:{port}/ (Ctrl+C stops it)")
     sys.stdout.flush()
     argv = streamlit_command(app_path, port, host=host)
     os.execve(argv[0], argv, streamlit_env(db_url))

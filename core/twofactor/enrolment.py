@@ -106,15 +106,25 @@ def confirm_enrolment(
     reg.confirmed_at = now
     reg.last_used_step = step
     session.add(reg)
+    return _new_code_set(
+        session, user=user, action="2fa.enabled", email="two_factor_enabled", clock=clock
+    )
+
+
+def _new_code_set(
+    session: Session, *, user: User, action: str, email: str, clock: Clock
+) -> RecoveryCodeSet:
+    """Replace the account's recovery codes, audit ``action`` and email the owner."""
+    now = clock()
     codes = recovery_codes.replace_codes(
         session, user_id=user.id, count=get_settings().recovery_code_count, now=now
     )
     security_event(
         session,
         user=user,
-        action="2fa.enabled",
+        action=action,
         actor=f"user:{user.username}",
-        email_template="two_factor_enabled",
+        email_template=email,
         details={"recovery_codes": len(codes)},
         clock=clock,
     )
@@ -128,20 +138,13 @@ def regenerate_recovery_codes(
     if not is_enabled(session, user):
         raise TwoFactorStateError("Two-factor authentication is not on for this account.")
     verify_totp(session, user=user, pin=pin, clock=clock)
-    now = clock()
-    codes = recovery_codes.replace_codes(
-        session, user_id=user.id, count=get_settings().recovery_code_count, now=now
-    )
-    security_event(
+    return _new_code_set(
         session,
         user=user,
         action="2fa.recovery_codes_regenerated",
-        actor=f"user:{user.username}",
-        email_template="recovery_codes_regenerated",
-        details={"recovery_codes": len(codes)},
+        email="recovery_codes_regenerated",
         clock=clock,
     )
-    return RecoveryCodeSet(username=user.username, codes=codes, generated_at=now)
 
 
 def _clear_registrations(session: Session, user: User) -> None:

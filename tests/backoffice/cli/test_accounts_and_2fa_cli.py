@@ -23,6 +23,19 @@ def cli(*args: str, input: str | None = None):
     return runner.invoke(app, list(args), input=input)
 
 
+def create_alice() -> None:
+    created = cli(
+        "accounts",
+        "create",
+        "alice",
+        "--email",
+        "alice@example.com",
+        "--password-stdin",
+        input=PASSWORD,
+    )
+    assert created.exit_code == 0, created.output
+
+
 def enable_2fa(tmp_path, username="alice") -> tuple[str, list[str]]:
     begun = cli("2fa", "begin", username, "--json", "--qr", str(tmp_path / "qr.svg"))
     assert begun.exit_code == 0, begun.output
@@ -37,16 +50,7 @@ def enable_2fa(tmp_path, username="alice") -> tuple[str, list[str]]:
 
 
 def test_full_session(engine, tmp_path):
-    created = cli(
-        "accounts",
-        "create",
-        "alice",
-        "--email",
-        "alice@example.com",
-        "--password-stdin",
-        input=PASSWORD,
-    )
-    assert created.exit_code == 0, created.output
+    create_alice()
     pair = make_key(tmp_path)
     added = cli("accounts", "add-ssh-key", "alice", str(pair.private_path) + ".pub")
     assert added.stdout.strip() == pair.keygen_fingerprint()
@@ -101,15 +105,7 @@ def test_full_session(engine, tmp_path):
 
 def test_clear_errors_and_nonzero_exit(engine, tmp_path):
     assert cli("accounts", "show", "nobody").exit_code == 1
-    cli(
-        "accounts",
-        "create",
-        "alice",
-        "--email",
-        "alice@example.com",
-        "--password-stdin",
-        input=PASSWORD,
-    )
+    create_alice()
     bad_key = tmp_path / "bad.pub"
     bad_key.write_text("ssh-ed25519 AAAA-broken")
     result = cli("accounts", "add-ssh-key", "alice", str(bad_key))
@@ -123,15 +119,7 @@ def test_clear_errors_and_nonzero_exit(engine, tmp_path):
 
 
 def test_regenerate_codes_voids_the_old_set(engine, tmp_path):
-    cli(
-        "accounts",
-        "create",
-        "alice",
-        "--email",
-        "alice@example.com",
-        "--password-stdin",
-        input=PASSWORD,
-    )
+    create_alice()
     secret, codes = enable_2fa(tmp_path)
     wrong = cli(
         "2fa",
@@ -159,15 +147,7 @@ def test_regenerate_codes_voids_the_old_set(engine, tmp_path):
 
 
 def test_disable_needs_password_and_code(engine, tmp_path):
-    cli(
-        "accounts",
-        "create",
-        "alice",
-        "--email",
-        "alice@example.com",
-        "--password-stdin",
-        input=PASSWORD,
-    )
+    create_alice()
     secret, _ = enable_2fa(tmp_path)
     next_pin = code_at_step(secret, time_step(datetime.now(UTC)) + 1)
     bad = cli(
@@ -204,15 +184,7 @@ def _signin_process(db_url: str, env: dict[str, str], attempts: int) -> subproce
 
 
 def test_throttle_holds_across_two_processes(engine, db_url, tmp_path):
-    cli(
-        "accounts",
-        "create",
-        "alice",
-        "--email",
-        "alice@example.com",
-        "--password-stdin",
-        input=PASSWORD,
-    )
+    create_alice()
     enable_2fa(tmp_path)
     env = {
         **os.environ,
