@@ -1,21 +1,20 @@
-"""Raw bytes into a ``ParsedMessage``: the standard library parser (``policy=default``) plus
-the decoding fallbacks real mail needs (wrong or unknown charsets, 8-bit headers, HTML-only
-bodies, nested ``message/rfc822``). Pure: no database, no clock."""
+"""Raw bytes into a ``ParsedMessage``: the standard library parser with its modern policy
+(``mail_policy``) plus the decoding fallbacks real mail needs (wrong or unknown charsets,
+8-bit headers, HTML-only bodies, nested ``message/rfc822``). Pure: no database, no clock."""
 
 from __future__ import annotations
 
-import email
 import re
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
-from email.parser import BytesHeaderParser
-from email.policy import compat32, default
+from email.policy import compat32
 from email.utils import getaddresses
 
 import html2text
 
 from core.errors import InvalidInput
+from core.inbound.mail_policy import parse_bytes
 from core.inbound.redaction import hidden_token
 
 MSGID_RE = re.compile(r"<[^<>\s]{1,900}>")
@@ -158,7 +157,7 @@ def _sender(msg: Message, charset: str | None) -> tuple[str, str]:
 
 def _plain_headers(part: Message) -> None:
     """Read this part's structural headers (Content-Type, -Disposition, -Transfer-Encoding)
-    as plain strings. The tree is parsed with ``policy=default``, but an ``EmailMessage``
+    as plain strings. The tree is parsed with the modern policy, but an ``EmailMessage``
     builds a header object on every access, which cost more than the parse itself."""
     part.policy = compat32
 
@@ -226,9 +225,7 @@ class _Walker:
                 self.walk(child, in_report=report)
             return
         if ctype == "text/rfc822-headers":
-            headers = BytesHeaderParser(policy=default).parsebytes(
-                part.get_payload(decode=True) or b""
-            )
+            headers = parse_bytes(part.get_payload(decode=True) or b"", headers_only=True)
             self.original_ids += message_ids(str(headers.get("message-id", "")))
         filename = _filename(part)
         maintype = part.get_content_maintype()
@@ -288,7 +285,7 @@ def parse_message(raw: bytes, *, max_bytes: int) -> ParsedMessage:
     large or has no usable sender. Any other oddity is decoded as well as possible."""
     if len(raw) > max_bytes:
         raise UnparseableMessage(f"message of {len(raw)} bytes exceeds the {max_bytes}-byte limit")
-    msg: EmailMessage = email.message_from_bytes(raw, policy=default)  # type: ignore[assignment]
+    msg: EmailMessage = parse_bytes(raw)
     _plain_headers(msg)
     try:
         body_charset = msg.get_content_charset()
@@ -336,7 +333,7 @@ def _hidden_token(msg: Message) -> bool:
 def header_message_id(raw: bytes) -> str | None:
     """The Message-ID from the headers alone, for a message too broken or big to parse."""
     try:
-        headers = BytesHeaderParser(policy=default).parsebytes(raw[:262_144])
+        headers = parse_bytes(raw[:262_144], headers_only=True)
         found = message_ids(str(headers.get("message-id", "")))
     except Exception:  # damaged input: fall back, never lose the message
         return None

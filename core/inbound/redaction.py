@@ -4,11 +4,11 @@ place (same length, so the rest stays byte for byte); a token hidden by a transf
 
 from __future__ import annotations
 
-import email
 import re
 from email.header import decode_header, make_header
 from email.message import Message
-from email.policy import default
+
+from core.inbound.mail_policy import parse_bytes
 
 RAW_TOKEN_RE = re.compile(rb"hf_[A-Za-z]{30}([A-Za-z]{4})")
 TEXT_TOKEN_RE = re.compile(r"hf_[A-Za-z]{30}([A-Za-z]{4})")
@@ -30,7 +30,7 @@ def _leaf_has_token(part: Message) -> bool:
 
 
 def _rewrite(raw: bytes) -> bytes:
-    msg = email.message_from_bytes(raw, policy=default)
+    msg = parse_bytes(raw)
     for part in msg.walk():
         for name, value in list(part.items()):
             text = str(value)
@@ -52,6 +52,23 @@ def _rewrite(raw: bytes) -> bytes:
     return msg.as_bytes()
 
 
+def _raw_values(part: Message) -> list[str]:
+    """A part's header values as received (no header objects built)."""
+    return [str(value) for _name, value in part.raw_items()]
+
+
+def _header_has_token(text: str) -> bool:
+    """A token in a header value as written or once its RFC 2047 words are decoded."""
+    if TEXT_TOKEN_RE.search(text):
+        return True
+    if "=?" not in text:
+        return False
+    try:
+        return TEXT_TOKEN_RE.search(str(make_header(decode_header(text)))) is not None
+    except Exception:  # a damaged encoded word decodes to nothing we could mask
+        return False
+
+
 ENCODED_CTE = ("base64", "quoted-printable", "x-uuencode", "uuencode", "x-uue", "uue")
 
 
@@ -60,10 +77,8 @@ def hidden_token(msg: Message) -> bool:
     parsed ``msg`` (every part, chosen alternative or not): masking the raw bytes would miss
     it. Literal tokens are not counted; byte masking handles those."""
     for part in msg.walk():
-        for _name, value in part.raw_items():
-            text = str(value)
-            if "=?" in text and TEXT_TOKEN_RE.search(str(make_header(decode_header(text)))):
-                return True
+        if any("=?" in text and _header_has_token(text) for text in _raw_values(part)):
+            return True
         if part.is_multipart():
             continue
         cte = str(part.get("content-transfer-encoding", "")).strip().lower()
@@ -77,9 +92,9 @@ def contains_token(raw: bytes) -> bool:
     or header."""
     if RAW_TOKEN_RE.search(raw):
         return True
-    msg = email.message_from_bytes(raw, policy=default)
+    msg = parse_bytes(raw)
     for part in msg.walk():
-        if any(TEXT_TOKEN_RE.search(str(v)) for _k, v in part.items()):
+        if any(_header_has_token(text) for text in _raw_values(part)):
             return True
         if not part.is_multipart() and _leaf_has_token(part):
             return True
