@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import select
 from sqlmodel import Session
 
 from core.accounts.tokens import redact_tokens
@@ -19,6 +19,7 @@ from core.clock import Clock
 from core.inbound.evidence import EvidenceItem
 from core.inbound.parsing import ParsedMessage
 from core.settings import get_settings
+from core.store.bulk import insert_rows, insert_rows_returning_ids
 from core.store.tables import (
     AuditEvent,
     Evidence,
@@ -32,6 +33,9 @@ from core.tickets.challenge import new_challenge
 from core.verification import verify_ticket
 from core.verification.accounts import find_users
 from core.verification.service import compute_report
+
+TICKETS = Ticket.__table__
+MESSAGES = TicketMessage.__table__
 
 
 @dataclass
@@ -100,14 +104,6 @@ def _ticket_values(request: NewRequest, clock: Clock) -> dict[str, Any]:
     }
 
 
-def _insert_ids(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert ``rows`` in one statement; their ids in the rows' order."""
-    result = session.execute(
-        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-    )
-    return list(result.scalars())
-
-
 def create_tickets(
     session: Session,
     requests: list[NewRequest],
@@ -122,9 +118,10 @@ def create_tickets(
         return []
     now = clock()
     ticket_rows = [_ticket_values(r, clock) for r in requests]
-    ticket_ids = _insert_ids(session, Ticket.__table__, ticket_rows)
-    session.execute(
-        insert(AuditEvent.__table__),
+    ticket_ids = insert_rows_returning_ids(session, TICKETS, ticket_rows, "challenge_nonce")
+    insert_rows(
+        session,
+        AuditEvent.__table__,
         [
             {
                 "at": now,
@@ -152,7 +149,7 @@ def create_tickets(
                 "created_at": now,
             }
         )
-    message_ids = _insert_ids(session, TicketMessage.__table__, message_rows)
+    message_ids = insert_rows_returning_ids(session, MESSAGES, message_rows, "ticket_id")
     evidence_rows = [
         {
             "ticket_id": tid,
@@ -166,10 +163,10 @@ def create_tickets(
         for request, tid, mid in zip(requests, ticket_ids, message_ids, strict=True)
         for item in request.evidence
     ]
-    if evidence_rows:
-        session.execute(insert(Evidence.__table__), evidence_rows)
+    insert_rows(session, Evidence.__table__, evidence_rows)
 
-    tickets = [Ticket(id=tid, **row) for tid, row in zip(ticket_ids, ticket_rows, strict=True)]
+    loaded = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)))}
+    tickets = [loaded[tid] for tid in ticket_ids]
     _verify(session, tickets, requests, clock)
     return _acknowledge(session, tickets, requests, ack_counts, clock)
 
@@ -179,7 +176,7 @@ def _verify(
 ) -> None:
     """Verify each new ticket. The accounts every ticket names are fetched in one query; a
     ticket that names no account gets its report without further queries (no evidence can
-    be checked), the others go through ``verify_ticket`` on the stored rows."""
+    be checked), the others go through ``verify_ticket`` (``tickets`` are the loaded rows)."""
     logins = [
         login
         for t in tickets
@@ -192,10 +189,7 @@ def _verify(
         claimed = [e for e in request.evidence if e.kind.startswith("claimed_")]
         report = compute_report(session, ticket, clock=clock, users=users, evidence=claimed)  # type: ignore[arg-type]
         if report.user_id is not None or report.strength != ticket.evidence_strength:
-            stored = session.get(Ticket, ticket.id)
-            assert stored is not None
-            verify_ticket(session, stored, clock=clock, new=True, users=users)
-            ticket.user_id, ticket.evidence_strength = stored.user_id, stored.evidence_strength
+            verify_ticket(session, ticket, clock=clock, new=True, users=users)
             continue
         report_rows.append(
             {
@@ -207,8 +201,7 @@ def _verify(
                 "report": report.to_dict(),
             }
         )
-    if report_rows:
-        session.execute(insert(VerificationReportRow.__table__), report_rows)
+    insert_rows(session, VerificationReportRow.__table__, report_rows)
 
 
 def _acknowledge(
@@ -236,11 +229,12 @@ def _acknowledge(
             ack_counts[to] += 1
         created.append(Created(ticket.id or 0, acknowledged))
     if outbox_rows:
-        session.execute(insert(OutboxEmail.__table__), outbox_rows)
+        insert_rows(session, OutboxEmail.__table__, outbox_rows)
         support = get_settings().support_address
         now = clock()
-        session.execute(
-            insert(TicketMessage.__table__),
+        insert_rows(
+            session,
+            MESSAGES,
             [
                 {
                     "ticket_id": row["ticket_id"],

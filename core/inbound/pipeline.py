@@ -13,7 +13,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlmodel import Session
 
@@ -38,6 +38,7 @@ from core.inbound.storage import (
     synthetic_message_id,
 )
 from core.settings import get_settings
+from core.store.bulk import insert_rows
 from core.store.engine import session_scope
 from core.store.tables import Evidence, InboundMessage, OutboxEmail, Ticket, TicketMessage
 from core.tickets.acknowledgement import acknowledge_ticket, acknowledgements_sent
@@ -370,8 +371,9 @@ def _attach(
     )
     if evidence:
         now = clock()
-        session.execute(
-            insert(Evidence),
+        insert_rows(
+            session,
+            Evidence.__table__,
             [
                 {
                     "ticket_id": ticket.id,
