@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import insert, inspect
 from sqlmodel import SQLModel
 
 import core.store.tables  # noqa: F401  (registers every table)
-from core.store.engine import get_engine, make_engine, upgrade_schema
+from core.store.engine import (
+    alembic_config,
+    get_engine,
+    make_engine,
+    session_scope,
+    upgrade_schema,
+)
+from core.store.tables import Evidence, Ticket
+from tests.core.stats.test_summaries import assert_in_step
 
 
 def test_migrated_schema_matches_the_tables(engine):
@@ -32,3 +43,53 @@ def test_sqlite_connections_enforce_foreign_keys_and_wal(sqlite_url):
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_summaries_stay_exact_across_a_downgrade_and_upgrade_of_0004(engine, clock):
+    """0004 changes how PostgreSQL keeps the Ops summaries (per statement); counts made by
+    0003's triggers and by 0004's add up either way, and the downgrade restores 0003."""
+
+    def add_tickets(first_day: int, earlier: tuple[int, ...] = ()) -> tuple[int, ...]:
+        """12 tickets with evidence; the earlier tickets get more (some of a kind they had)."""
+        rows = [
+            {
+                "subject": "s",
+                "requester_email": f"r{i}@example.org",
+                "status": ("new", "approved")[i % 2],
+                "evidence_strength": ("none", "strong")[i % 2],
+                "challenge_nonce": f"n{first_day}-{i}",
+                "challenge_expires_at": clock(),
+                "created_at": clock() - timedelta(days=first_day + i % 3),
+                "updated_at": clock(),
+                "first_response_at": clock() if i % 2 else None,
+            }
+            for i in range(12)
+        ]
+        tickets, evidence = Ticket.__table__, Evidence.__table__
+        with session_scope(engine) as s:  # multi-row statements: RETURNING asks for them
+            ids = list(s.execute(insert(tickets).returning(tickets.c.id), rows).scalars())
+            s.execute(
+                insert(evidence).returning(evidence.c.id),
+                [
+                    {"ticket_id": t, "kind": kind, "value": "x", "created_at": clock()}
+                    for t in ids
+                    for kind in ("token", "fingerprint", "token")[: 1 + t % 3]
+                ]
+                + [
+                    {"ticket_id": t, "kind": kind, "value": "y", "created_at": clock()}
+                    for t in earlier
+                    for kind in ("token", "ssh_signature")
+                ],
+            )
+        return tuple(ids)
+
+    cfg = alembic_config(engine)
+    with engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003")
+        conn.commit()
+    first = add_tickets(first_day=10)
+    assert_in_step(engine)
+    upgrade_schema(engine)
+    add_tickets(first_day=1, earlier=first)
+    assert_in_step(engine)

@@ -7,37 +7,17 @@ Revises: 0002
 """
 
 from alembic import op
-from sqlalchemy import literal_column
 from sqlalchemy.engine import Dialect
 
-from core.store.tables.stats import duration_bucket, received_day
+from core.store.trigger_sql import MEASURES
+from core.store.trigger_sql import bucket_of as _bucket
+from core.store.trigger_sql import day_of as _day
+from core.store.trigger_sql import upsert as _upsert
 
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
-
-MEASURES = (("first_response", "first_response_at"), ("decision", "decided_at"))
-
-
-def _sql(dialect: Dialect, expression) -> str:
-    return str(expression.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-
-
-def _day(dialect: Dialect, row: str) -> str:
-    return _sql(dialect, received_day(dialect.name, literal_column(f"{row}.created_at")))
-
-
-def _bucket(dialect: Dialect, row: str, column: str) -> str:
-    later, earlier = literal_column(f"{row}.{column}"), literal_column(f"{row}.created_at")
-    return _sql(dialect, duration_bucket(dialect.name, later, earlier))
-
-
-def _upsert(table: str, keys: str, select: str) -> str:
-    return (
-        f"INSERT INTO {table} ({keys}, n) {select} "
-        f"ON CONFLICT ({keys}) DO UPDATE SET n = {table}.n + excluded.n"
-    )
 
 
 def _ticket_delta(dialect: Dialect, row: str, sign: int) -> list[str]:

@@ -1,0 +1,126 @@
+"""PostgreSQL: keep the Ops summaries with work proportional to the rows a statement
+changes, whatever the size of the tables (SQLite's row triggers already are: nothing
+changes there).
+
+- New tickets are counted once per INSERT statement from its transition table, one upsert
+  per summary row, instead of one upsert per ticket: a 500-ticket batch made 500 new
+  versions of the same ``stats_ticket_days`` row, each found by walking the ones before.
+  Updates and deletions stay row triggers (``stats_tickets_changed``, unchanged).
+- The evidence function probes ``evidence`` and ``tickets`` by index for each (ticket,
+  kind) the statement touched. Its former joins were planned while the tables were
+  empty and kept as seq scans in the session's plan cache, so on a fresh database each
+  batch of an ingest took longer than the last until autovacuum analyzed the tables
+  (0.3 s to 5.8 s per 1,500 evidence rows measured, then 0.12 s). ``OFFSET 0`` keeps the
+  NOT EXISTS a correlated (index) probe rather than an anti join over the whole table.
+
+Revision ID: 0004
+Revises: 0003
+"""
+
+from alembic import op
+from sqlalchemy.engine import Dialect
+
+from core.store.trigger_sql import MEASURES, bucket_of, day_of, upsert
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+def _tickets_inserted(dialect: Dialect) -> str:
+    """The statement-level function counting a statement's new tickets (``inserted``)."""
+    day = day_of(dialect, "inserted")
+    statements = [
+        upsert(
+            "stats_ticket_days",
+            "day, status, evidence_strength",
+            f"SELECT {day}, status, evidence_strength, count(*) FROM inserted "
+            f"GROUP BY {day}, status, evidence_strength",
+        )
+    ]
+    for measure, column in MEASURES:
+        bucket = bucket_of(dialect, "inserted", column)
+        statements.append(
+            upsert(
+                "stats_ticket_durations",
+                "measure, day, bucket",
+                f"SELECT '{measure}', {day}, {bucket}, count(*) FROM inserted "
+                f"WHERE {column} IS NOT NULL GROUP BY {day}, {bucket}",
+            )
+        )
+    return (
+        "CREATE FUNCTION stats_tickets_inserted() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN " + " ".join(f"{s};" for s in statements) + " RETURN NULL; END $$"
+    )
+
+
+def _evidence_function(locked: str, counted: str) -> str:
+    """The evidence trigger function: lock the statement's tickets (``locked`` picks their
+    ids from ``changed``) in id order, then count each first (or last) kind per ticket."""
+    upsert_kinds = upsert("stats_ticket_evidence_kinds", "day, kind", counted)
+    return (
+        "CREATE OR REPLACE FUNCTION stats_evidence_changed() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ "
+        "DECLARE sign integer := CASE TG_OP WHEN 'INSERT' THEN 1 ELSE -1 END; BEGIN "
+        f"PERFORM 1 FROM tickets WHERE id {locked} ORDER BY id FOR NO KEY UPDATE; "
+        f"{upsert_kinds}; RETURN NULL; END $$"
+    )
+
+
+def _evidence_by_index(dialect: Dialect) -> str:
+    day = day_of(dialect, "t")
+    return _evidence_function(
+        "= ANY (ARRAY(SELECT ticket_id FROM changed))",
+        "SELECT d.day, d.kind, sign * count(*) FROM ("
+        f"SELECT (SELECT {day} FROM tickets AS t WHERE t.id = k.ticket_id) AS day, k.kind "
+        "FROM (SELECT DISTINCT ticket_id, kind FROM changed) AS k "
+        "WHERE NOT EXISTS (SELECT 1 FROM evidence AS e WHERE e.ticket_id = k.ticket_id "
+        "AND e.kind = k.kind AND e.id <> ALL (ARRAY(SELECT id FROM changed)) OFFSET 0)"
+        ") AS d WHERE d.day IS NOT NULL GROUP BY d.day, d.kind",
+    )
+
+
+def _evidence_by_join(dialect: Dialect) -> str:
+    """Migration 0003's version, for the downgrade."""
+    day = day_of(dialect, "t")
+    return _evidence_function(
+        "IN (SELECT ticket_id FROM changed)",
+        f"SELECT {day}, k.kind, sign * count(*) "
+        "FROM (SELECT DISTINCT ticket_id, kind FROM changed) AS k "
+        "JOIN tickets AS t ON t.id = k.ticket_id WHERE NOT EXISTS (SELECT 1 FROM evidence "
+        "AS e WHERE e.ticket_id = k.ticket_id AND e.kind = k.kind "
+        "AND e.id NOT IN (SELECT id FROM changed)) "
+        f"GROUP BY {day}, k.kind",
+    )
+
+
+def upgrade() -> None:
+    dialect = op.get_bind().dialect
+    if dialect.name != "postgresql":
+        return
+    op.execute("DROP TRIGGER stats_tickets ON tickets")
+    op.execute(
+        "CREATE TRIGGER stats_tickets AFTER UPDATE OR DELETE ON tickets "
+        "FOR EACH ROW EXECUTE FUNCTION stats_tickets_changed()"
+    )
+    op.execute(_tickets_inserted(dialect))
+    op.execute(
+        "CREATE TRIGGER stats_tickets_insert AFTER INSERT ON tickets "
+        "REFERENCING NEW TABLE AS inserted "
+        "FOR EACH STATEMENT EXECUTE FUNCTION stats_tickets_inserted()"
+    )
+    op.execute(_evidence_by_index(dialect))
+
+
+def downgrade() -> None:
+    dialect = op.get_bind().dialect
+    if dialect.name != "postgresql":
+        return
+    op.execute("DROP TRIGGER stats_tickets_insert ON tickets")
+    op.execute("DROP FUNCTION stats_tickets_inserted()")
+    op.execute("DROP TRIGGER stats_tickets ON tickets")
+    op.execute(
+        "CREATE TRIGGER stats_tickets AFTER INSERT OR UPDATE OR DELETE ON tickets "
+        "FOR EACH ROW EXECUTE FUNCTION stats_tickets_changed()"
+    )
+    op.execute(_evidence_by_join(dialect))
