@@ -10,6 +10,7 @@ import re
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from core.accounts.ssh_keys import (
@@ -75,6 +76,8 @@ class EvidenceItem:
 
 
 def _tokens(text: str) -> Iterable[EvidenceItem]:
+    if "hf_" not in text:  # the regex's look-behind makes a full scan cost more than this
+        return
     for match in TOKEN_IN_TEXT_RE.finditer(text):
         token = match.group(0)
         yield EvidenceItem("token", mask_token(token[-4:]), token_hash=hash_token(token))
@@ -84,6 +87,8 @@ def _ssh_keys(text: str) -> Iterable[EvidenceItem]:
     """A key is the type word followed by base64 chunks that may be split by line breaks;
     the shortest run of chunks that parses as a valid key wins, so trailing words that
     happen to look like base64 ("Thanks") are not swallowed."""
+    if "ssh-" not in text and "ecdsa-" not in text:  # every type in KEY_TYPES holds one
+        return
     for match in KEY_TYPE_RE.finditer(text):
         key_type = match.group(1)
         chunks: list[re.Match[str]] = []
@@ -108,7 +113,12 @@ def _ssh_keys(text: str) -> Iterable[EvidenceItem]:
 
 
 def _fingerprints(text: str) -> Iterable[EvidenceItem]:
-    for regex in (SHA256_FP_RE, MD5_FP_RE):
+    """Both regexes start with a look-behind, so a text that cannot hold a match (no
+    ``SHA256:``; fewer than the 15 colons of an MD5 fingerprint) is not scanned."""
+    regexes = [SHA256_FP_RE] if "SHA256:" in text else []
+    if text.count(":") >= 15:
+        regexes.append(MD5_FP_RE)
+    for regex in regexes:
         for match in regex.finditer(text):
             normalized = normalize_fingerprint(match.group(0))
             if normalized:
@@ -142,6 +152,14 @@ def _signatures(text: str) -> Iterable[EvidenceItem]:
         yield EvidenceItem("ssh_signature", armored, fingerprint=signer)
 
 
+@lru_cache(maxsize=8)
+def _profile_url_re(host: str) -> re.Pattern[str]:
+    """``https://<hub host>/<username>``: a profile link names the account."""
+    return re.compile(
+        rf"(?i)\b{re.escape(host)}/([A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]|[A-Za-z0-9])"
+    )
+
+
 def _claims(text: str, *, ignore: set[str]) -> Iterable[EvidenceItem]:
     for match in CLAIM_RE.finditer(text):
         value = match.group("value").rstrip(".")
@@ -161,9 +179,9 @@ def _claims(text: str, *, ignore: set[str]) -> Iterable[EvidenceItem]:
         ):
             yield EvidenceItem("claimed_username", value)
     host = urlsplit(get_settings().hub_url).hostname or "huggingface.co"
-    for match in re.finditer(
-        rf"(?i)\b{re.escape(host)}/([A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]|[A-Za-z0-9])", text
-    ):
+    if host.lower() not in text.lower():
+        return
+    for match in _profile_url_re(host).finditer(text):
         name = match.group(1)
         if name.lower() not in RESERVED_HUB_PATHS and USERNAME_RE.match(name):
             yield EvidenceItem("claimed_username", name)
