@@ -4,6 +4,7 @@ into tickets; fed by Maildir, mbox, .eml files, IMAP and an SMTP receiver."""
 from core.inbound.pipeline import (
     IngestOutcome,
     SourceMessage,
+    default_parse_processes,
     ingest_bytes,
     ingest_messages,
     reprocess_quarantined,
@@ -15,6 +16,7 @@ __all__ = [
     "IngestOutcome",
     "IngestReport",
     "SourceMessage",
+    "default_parse_processes",
     "ingest_bytes",
     "ingest_messages",
     "list_quarantined",

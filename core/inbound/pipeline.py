@@ -8,6 +8,7 @@ it with them only if one message fails."""
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -461,19 +462,20 @@ def ingest_messages(
     report: IngestReport | None = None,
     in_transaction: Callable[[Session, list[SourceMessage]], None] | None = None,
     progress: Callable[[IngestOutcome], None] | None = None,
-    workers: int = 1,
+    parse_processes: int = 0,
 ) -> IngestReport:
     """Ingest a stream in transactions of ``batch_size`` messages. After each commit the
     batch's messages are marked done at their source; a crash before that leaves them there,
     and the next run finds them already stored (a duplicate, not a second ticket).
     ``in_transaction`` lets a source save its own checkpoint in the same commit. With
-    ``workers`` > 1, that many processes parse the next batch while this process writes
-    the current one (the database writer stays single)."""
+    ``parse_processes`` (see ``default_parse_processes``), that many processes parse the
+    next batch while this process writes the current one (the database writer stays
+    single); with 0 this process does both."""
     report = report or IngestReport()
     batches = _batches(messages, max(1, batch_size))
-    if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
-            for batch, prepared in _prepared_ahead(pool, batches, workers):
+    if parse_processes > 0:
+        with ProcessPoolExecutor(parse_processes) as pool:
+            for batch, prepared in _prepared_ahead(pool, batches, parse_processes):
                 _write_batch(engine, batch, prepared, clock, report, in_transaction, progress)
     else:
         for batch in batches:
@@ -482,18 +484,29 @@ def ingest_messages(
     return report
 
 
+def default_parse_processes(total: int | None, batch_size: int) -> int:
+    """Parse processes for an ingest of ``total`` messages (None: unknown). One is enough:
+    preparing a message (parse, evidence, redaction) costs about half of writing it, so a
+    single parser keeps the one writer busy; a second only competes with it for a core.
+    None (0) for a single batch or on a single core, where starting a process costs more than
+    it saves."""
+    if (os.cpu_count() or 1) < 2 or (total is not None and total <= batch_size):
+        return 0
+    return 1
+
+
 def _prepare_all(raws: list[bytes]) -> list[_Prepared]:
     return [_prepare(raw) for raw in raws]
 
 
 def _prepared_ahead(
-    pool: ProcessPoolExecutor, batches: Iterable[list[SourceMessage]], workers: int
+    pool: ProcessPoolExecutor, batches: Iterable[list[SourceMessage]], processes: int
 ) -> Iterator[tuple[list[SourceMessage], list[_Prepared]]]:
     """Each batch with its prepared messages, the next batch being prepared in ``pool``
     while the caller writes this one."""
     ahead: tuple[list[SourceMessage], list[Future[list[_Prepared]]]] | None = None
     for batch in batches:
-        size = max(1, -(-len(batch) // (workers * 4)))
+        size = max(1, -(-len(batch) // (processes * 4)))
         chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
         futures = [pool.submit(_prepare_all, [m.raw for m in chunk]) for chunk in chunks]
         if ahead is not None:

@@ -13,6 +13,7 @@ import sys
 import time
 
 import aiosmtplib
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from backoffice.cli import app
@@ -55,6 +56,25 @@ def test_ingest_maildir_plain_report(engine, tmp_path):
     assert result.exit_code == 0, result.output
     assert "seen 1 = new tickets 1" in " ".join(result.output.split())
     assert len(list((tmp_path / "Maildir" / "cur").iterdir())) == 1
+
+
+def test_ingest_maildir_with_a_parse_process(engine, tmp_path):
+    """Several batches parsed in a separate process: every message a ticket, each moved to
+    cur/ after its batch committed, the report adding up."""
+    box = mailbox.Maildir(tmp_path / "Maildir", create=True)
+    for i in range(30):
+        box.add(recovery_email(sender=f"user{i}@example.com", body=f"My username is user{i}."))
+    result = cli(
+        "ingest", str(tmp_path / "Maildir"), "--workers", "1", "--batch-size", "7", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["seen"], report["new_tickets"], report["balanced"]) == (30, 30, True)
+    assert len(list((tmp_path / "Maildir" / "cur").iterdir())) == 30
+    assert not list((tmp_path / "Maildir" / "new").iterdir())
+    with session_scope(engine, readonly=True) as s:
+        claimed = set(s.execute(select(Ticket.claimed_username)).scalars())
+    assert claimed == {f"user{i}" for i in range(30)}
 
 
 def test_ingest_imap(engine, dovecot):  # noqa: F811

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import logging
+import os
 import threading
 from email.message import EmailMessage
 
@@ -14,7 +15,12 @@ from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
 from core.accounts.tokens import hash_token
-from core.inbound import SourceMessage, ingest_messages, reprocess_quarantined
+from core.inbound import (
+    SourceMessage,
+    default_parse_processes,
+    ingest_messages,
+    reprocess_quarantined,
+)
 from core.settings import get_settings
 from core.store import session_scope
 from core.store.tables import AuditEvent, Evidence, OutboxEmail, Ticket
@@ -319,8 +325,8 @@ def test_evidence_is_verified_as_it_arrives(inbox, engine, clock, tmp_path):
     assert {c.name: c.result for c in report.checks}["token"] == "pass"
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_batch_mixes_new_tickets_replies_and_duplicates(engine, clock, workers):
+@pytest.mark.parametrize("parse_processes", [0, 2])
+def test_batch_mixes_new_tickets_replies_and_duplicates(engine, clock, parse_processes):
     """New requests written together, then a reply to one of them and the same bytes again
     in the same batch: the reply threads, the copy is a duplicate, every message counted;
     parsing in worker processes changes nothing."""
@@ -340,7 +346,9 @@ def test_batch_mixes_new_tickets_replies_and_duplicates(engine, clock, workers):
         SourceMessage(recovery_email(sender="dave@example.com"), "a"),
         SourceMessage(first, "b"),
     ]
-    report = ingest_messages(engine, messages, clock=clock, batch_size=10, workers=workers)
+    report = ingest_messages(
+        engine, messages, clock=clock, batch_size=10, parse_processes=parse_processes
+    )
     assert (report.new_tickets, report.threaded, report.duplicates, report.balanced) == (
         3,
         1,
@@ -357,3 +365,14 @@ def test_batch_mixes_new_tickets_replies_and_duplicates(engine, clock, workers):
         assert tickets[0].version == 2
         assert s.execute(select(func.count()).select_from(OutboxEmail)).scalar() == 3
         assert s.execute(select(func.count()).select_from(AuditEvent)).scalar() == 3
+
+
+def test_default_parse_processes(monkeypatch):
+    """One parse process beside the writer for more than a batch of mail on 2+ cores;
+    none for a single batch or a single core."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert default_parse_processes(10_000, 100) == 1
+    assert default_parse_processes(None, 100) == 1
+    assert default_parse_processes(100, 100) == 0
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert default_parse_processes(10_000, 100) == 0
