@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -474,7 +476,10 @@ def ingest_messages(
     report = report or IngestReport()
     batches = _batches(messages, max(1, batch_size))
     if parse_processes > 0:
-        with ProcessPoolExecutor(parse_processes) as pool:
+        engine.dispose()  # no database connection may be inherited by a parse process
+        with ProcessPoolExecutor(
+            parse_processes, initializer=_exit_with_parent, initargs=(os.getpid(),)
+        ) as pool:
             for batch, prepared in _prepared_ahead(pool, batches, parse_processes):
                 _write_batch(engine, batch, prepared, clock, report, in_transaction, progress)
     else:
@@ -493,6 +498,18 @@ def default_parse_processes(total: int | None, batch_size: int) -> int:
     if (os.cpu_count() or 1) < 2 or (total is not None and total <= batch_size):
         return 0
     return 1
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Parse-process initializer: end when the ingest that started it is gone (killed by
+    SIGKILL, say) instead of lingering forever on a queue nobody writes to."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _prepare_all(raws: list[bytes]) -> list[_Prepared]:

@@ -50,6 +50,19 @@ def _kill_after(proc, engine, at_least: int, timeout: float = 60) -> int:
     return n
 
 
+def _processes_running(marker: str) -> list[int]:
+    """Pids whose command line holds ``marker`` (a path only one test uses)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                if marker.encode() in f.read():
+                    found.append(int(entry))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
 def _assert_each_once(engine, total: int) -> None:
     with session_scope(engine, readonly=True) as s:
         rows = s.execute(select(InboundMessage.sha256, InboundMessage.status)).all()
@@ -70,6 +83,10 @@ def test_maildir_ingest_killed_midway_resumes_exactly(engine, db_url, tmp_path):
     killed_at = _kill_after(proc, engine, at_least=10)
     assert proc.returncode == -signal.SIGKILL
     assert killed_at < total, "the ingest finished before it could be killed"
+    deadline = time.monotonic() + 10  # its parse process follows it, holding nothing
+    while _processes_running(str(tmp_path / "Maildir")):
+        assert time.monotonic() < deadline, "a parse process outlived the killed ingest"
+        time.sleep(0.1)
     left = len(list((tmp_path / "Maildir" / "new").iterdir()))
     assert left >= total - _stored(engine)  # nothing moved before its commit
 
