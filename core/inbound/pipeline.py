@@ -16,7 +16,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, bindparam, select, update
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlmodel import Session
 
@@ -215,12 +215,26 @@ def _is_message_fault(exc: Exception) -> bool:
     return not (isinstance(exc, DBAPIError) and exc.connection_invalidated)
 
 
+FINISH = (
+    update(InboundMessage.__table__)
+    .where(InboundMessage.__table__.c.id == bindparam("row_id"))
+    .values(
+        status=bindparam("status"),
+        reason=bindparam("reason"),
+        ticket_id=bindparam("ticket_id"),
+        processed_at=bindparam("processed_at"),
+    )
+)
+"""``_finish``'s UPDATE, as a plain executemany (the ORM's bulk UPDATE by primary key
+cost a quarter more per row)."""
+
+
 def _finish(session: Session, outcomes: list[IngestOutcome], clock: Clock) -> None:
     """Record each stored message's outcome on its row (one executemany UPDATE)."""
     now = clock()
     rows = [
         {
-            "id": o.inbound_id,
+            "row_id": o.inbound_id,
             "status": o.status,
             "reason": o.reason,
             "ticket_id": o.ticket_id,
@@ -230,7 +244,7 @@ def _finish(session: Session, outcomes: list[IngestOutcome], clock: Clock) -> No
         if o.inbound_id is not None
     ]
     if rows:
-        session.execute(update(InboundMessage), rows)
+        session.execute(FINISH, rows)
 
 
 def _logged(outcome: IngestOutcome) -> IngestOutcome:

@@ -7,7 +7,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
 from core.errors import NotFound
 
@@ -45,14 +45,23 @@ def template_names() -> list[str]:
     return sorted(_template_names())
 
 
+@lru_cache
+def _template(path: str) -> Template:
+    """A loaded template whose globals are a plain dict: Jinja keeps them as a ChainMap
+    over the environment's, and copies that ChainMap into every render's context, which
+    was half the cost of rendering an acknowledgement. Nothing adds globals after start."""
+    template = template_environment().get_template(path)
+    template.globals = dict(template.globals)
+    return template
+
+
 def render_email(name: str, context: dict[str, Any]) -> RenderedEmail:
     """Render one email; the subject is folded to a single line so it cannot add headers."""
     if name not in _template_names():
         raise NotFound(f"No email template named {name!r}.")
-    env = template_environment()
-    subject = env.get_template(f"{name}/subject.txt").render(context)
+    subject = _template(f"{name}/subject.txt").render(context)
     return RenderedEmail(
         subject=" ".join(subject.split()),
-        text=env.get_template(f"{name}/body.txt").render(context),
-        html=env.get_template(f"{name}/body.html").render(context),
+        text=_template(f"{name}/body.txt").render(context),
+        html=_template(f"{name}/body.html").render(context),
     )
