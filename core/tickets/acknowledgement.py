@@ -26,22 +26,21 @@ def acknowledgements_sent(
     session: Session, addresses: Iterable[str], *, clock: Clock = system_clock
 ) -> dict[str, int]:
     """Acknowledgements queued to each address in the last 24 hours (the outbox is the
-    record), in one query that reaches the outbox through the indexed requester address."""
+    record), in one query on the outbox's (recipient, template, time) index."""
     wanted = sorted({a.lower() for a in addresses})
     counts = dict.fromkeys(wanted, 0)
     if not wanted:
         return counts
     since = clock() - timedelta(days=1)
     rows = session.exec(
-        select(Ticket.requester_email, func.count())
-        .join(OutboxEmail, OutboxEmail.ticket_id == Ticket.id)
+        select(OutboxEmail.to_addr, func.count())
         .where(
-            col(Ticket.requester_email).in_(wanted),
+            col(OutboxEmail.to_addr).in_(wanted),
             OutboxEmail.template == TEMPLATE,
-            OutboxEmail.to_addr == col(Ticket.requester_email),
             OutboxEmail.created_at >= since,
+            col(OutboxEmail.ticket_id).is_not(None),
         )
-        .group_by(Ticket.requester_email)
+        .group_by(OutboxEmail.to_addr)
     )
     counts.update({email: n for email, n in rows})
     return counts

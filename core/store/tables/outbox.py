@@ -13,7 +13,10 @@ from core.store.types import UTCDateTime
 
 class OutboxEmail(SQLModel, table=True):
     __tablename__ = "outbox_emails"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_recipient_recent", "to_addr", "template", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     message_id: str = Field(max_length=255, unique=True)
