@@ -21,14 +21,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from email.policy import default
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from backoffice.cli.ingest import PATHS_BATCH_SIZE  # noqa: E402
-from core.clock import FrozenClock  # noqa: E402
 from core.inbound import SourceMessage, default_parse_processes, ingest_messages  # noqa: E402
 from core.store import make_engine, upgrade_schema  # noqa: E402
 from tests.support.mail import recovery_email  # noqa: E402
@@ -81,12 +79,9 @@ def ingest_rate(
 ) -> tuple[float, str]:
     engine = make_engine(url)
     upgrade_schema(engine)
-    clock = FrozenClock(datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
     stream = (SourceMessage(raw, "benchmark") for raw in messages)
     start = time.perf_counter()
-    report = ingest_messages(
-        engine, stream, clock=clock, batch_size=batch_size, parse_processes=parse_processes
-    )
+    report = ingest_messages(engine, stream, batch_size=batch_size, parse_processes=parse_processes)
     elapsed = time.perf_counter() - start
     engine.dispose()
     assert report.balanced and report.new_tickets == len(messages), report.summary()
