@@ -34,3 +34,18 @@ def upsert(table: str, keys: str, select: str) -> str:
         f"INSERT INTO {table} ({keys}, n) {select} "
         f"ON CONFLICT ({keys}) DO UPDATE SET n = {table}.n + excluded.n"
     )
+
+
+def evidence_kinds_first_seen(dialect: Dialect) -> str:
+    """Migration 0003's PostgreSQL count of the (ticket, kind) pairs a statement's evidence
+    rows (``changed``) add or remove, by join; 0004 replaces it and restores it on
+    downgrade."""
+    day = day_of(dialect, "t")
+    return (
+        f"SELECT {day}, k.kind, sign * count(*) "
+        "FROM (SELECT DISTINCT ticket_id, kind FROM changed) AS k "
+        "JOIN tickets AS t ON t.id = k.ticket_id WHERE NOT EXISTS (SELECT 1 FROM evidence "
+        "AS e WHERE e.ticket_id = k.ticket_id AND e.kind = k.kind "
+        "AND e.id NOT IN (SELECT id FROM changed)) "
+        f"GROUP BY {day}, k.kind"
+    )

@@ -9,7 +9,7 @@ Revises: 0002
 from alembic import op
 from sqlalchemy.engine import Dialect
 
-from core.store.trigger_sql import MEASURES
+from core.store.trigger_sql import MEASURES, evidence_kinds_first_seen
 from core.store.trigger_sql import bucket_of as _bucket
 from core.store.trigger_sql import day_of as _day
 from core.store.trigger_sql import upsert as _upsert
@@ -139,21 +139,13 @@ def _postgresql_functions(dialect: Dialect) -> list[str]:
         + block([_kinds_delta(dialect, "old", -1), _kinds_delta(dialect, "new", 1)])
         + " END IF; RETURN NULL; END $$"
     )
-    day = _day(dialect, "t")
     evidence = (
         "CREATE FUNCTION stats_evidence_changed() RETURNS trigger LANGUAGE plpgsql AS $$ "
         "DECLARE sign integer := CASE TG_OP WHEN 'INSERT' THEN 1 ELSE -1 END; BEGIN "
         "PERFORM 1 FROM tickets WHERE id IN (SELECT ticket_id FROM changed) "
         "ORDER BY id FOR NO KEY UPDATE; "
         + _upsert(
-            "stats_ticket_evidence_kinds",
-            "day, kind",
-            f"SELECT {day}, k.kind, sign * count(*) "
-            "FROM (SELECT DISTINCT ticket_id, kind FROM changed) AS k "
-            "JOIN tickets AS t ON t.id = k.ticket_id WHERE NOT EXISTS (SELECT 1 FROM evidence "
-            "AS e WHERE e.ticket_id = k.ticket_id AND e.kind = k.kind "
-            "AND e.id NOT IN (SELECT id FROM changed)) "
-            f"GROUP BY {day}, k.kind",
+            "stats_ticket_evidence_kinds", "day, kind", evidence_kinds_first_seen(dialect)
         )
         + "; RETURN NULL; END $$"
     )

@@ -20,7 +20,13 @@ Revises: 0003
 from alembic import op
 from sqlalchemy.engine import Dialect
 
-from core.store.trigger_sql import MEASURES, bucket_of, day_of, upsert
+from core.store.trigger_sql import (
+    MEASURES,
+    bucket_of,
+    day_of,
+    evidence_kinds_first_seen,
+    upsert,
+)
 
 revision = "0004"
 down_revision = "0003"
@@ -82,16 +88,7 @@ def _evidence_by_index(dialect: Dialect) -> str:
 
 def _evidence_by_join(dialect: Dialect) -> str:
     """Migration 0003's version, for the downgrade."""
-    day = day_of(dialect, "t")
-    return _evidence_function(
-        "IN (SELECT ticket_id FROM changed)",
-        f"SELECT {day}, k.kind, sign * count(*) "
-        "FROM (SELECT DISTINCT ticket_id, kind FROM changed) AS k "
-        "JOIN tickets AS t ON t.id = k.ticket_id WHERE NOT EXISTS (SELECT 1 FROM evidence "
-        "AS e WHERE e.ticket_id = k.ticket_id AND e.kind = k.kind "
-        "AND e.id NOT IN (SELECT id FROM changed)) "
-        f"GROUP BY {day}, k.kind",
-    )
+    return _evidence_function("IN (SELECT ticket_id FROM changed)", evidence_kinds_first_seen(dialect))
 
 
 def upgrade() -> None:
