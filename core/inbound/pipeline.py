@@ -507,8 +507,8 @@ def default_parse_processes(total: int | None, batch_size: int) -> int:
     """Parse processes for an ingest of ``total`` messages (None: unknown). One is enough:
     preparing a message (parse, evidence, redaction) costs about half of writing it, so a
     single parser keeps the one writer busy; a second only competes with it for a core.
-    None (0) for a single batch or on a single core, where starting a process costs more than
-    it saves."""
+    No parse process for a single batch or on a single core, where one costs more than it
+    saves."""
     if (os.cpu_count() or 1) < 2 or (total is not None and total <= batch_size):
         return 0
     return 1
