@@ -4,9 +4,11 @@ whole pipeline (store raw, parse, classify, evidence, ticket, acknowledgement in
 outbox), next to bare ``email.message_from_bytes(raw, policy=default)`` on the same bytes
 in the same run. Target: ingest at least half the bare-parse rate.
 
-Two ingest runs, each into a fresh database: everything in one process, then the way
-``backoffice ingest PATH`` runs by default (its batch size, and a parse process beside the
-database writer when the machine has two cores or more).
+Two ingest configurations, each into a fresh database: everything in one process, and the
+way ``backoffice ingest PATH`` runs by default (its batch size, and a parse process beside
+the database writer when the machine has two cores or more). Every figure, bare parsing
+included, is the best of two interleaved runs: the first pays the warm-up (compiled
+regexes and templates, caches).
 
     python benchmarks/ingest_throughput.py [--count 10000] [--batch-size 500] [--db URL]
         [--workers N]
@@ -113,15 +115,18 @@ def main() -> None:
         os.environ.setdefault("BACKOFFICE_SECRET_KEY", "benchmark-only-not-a-secret")
         messages = generate(args.count, key_lines(Path(tmp), 20))
         size = sum(map(len, messages)) / len(messages)
-        bare = bare_parse_rate(messages)
-        url = args.db or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        single, summary = ingest_rate(messages, url, args.batch_size)
-        bare_again = bare_parse_rate(messages)
-        url = args.db or f"sqlite:///{Path(tmp) / 'bench-default.db'}"
-        if args.db:
-            reset(args.db)
-        default_run, _ = ingest_rate(messages, url, args.batch_size, workers)
-    bare = max(bare, bare_again)
+        runs: dict[int, list[tuple[float, str]]] = {0: [], workers: []}
+        bare_runs = []
+        for attempt in range(2):  # interleaved, so a slow spell of the machine hits each
+            bare_runs.append(bare_parse_rate(messages))
+            for processes in dict.fromkeys((0, workers)):
+                url = args.db or f"sqlite:///{Path(tmp) / f'bench-{processes}-{attempt}.db'}"
+                if args.db:
+                    reset(args.db)
+                runs[processes].append(ingest_rate(messages, url, args.batch_size, processes))
+    bare = max(bare_runs)
+    single, summary = max(runs[0])
+    default_run, _ = max(runs[workers])
     print(f"messages:            {args.count} (avg {size:.0f} bytes), batch {args.batch_size}")
     print(f"database:            {url.split(':', 1)[0]}")
     print(f"cores:               {os.cpu_count()}")
