@@ -33,6 +33,24 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+def require_corpus() -> None:
+    require(CORPUS_DIR.is_dir(), f"the RT corpus is missing at {CORPUS_DIR}")
+
+
+def corpus_bytes(name: str) -> bytes:
+    """One message of the RT corpus (``../shared/corpus``), or a skip saying it is missing."""
+    require_corpus()
+    return (CORPUS_DIR / name).read_bytes()
+
+
+def corpus_paths() -> list:
+    """The corpus files as test parameters; when the corpus is missing, one placeholder
+    (None) whose test must call ``require_corpus`` and so skips, or fails under CI."""
+    if not CORPUS_DIR.is_dir():
+        return [pytest.param(None, id="corpus-missing")]
+    return [pytest.param(p, id=p.name) for p in sorted(CORPUS_DIR.iterdir())]
+
+
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path, monkeypatch):
     """Every test gets its own data folder and secret key; nothing leaks between tests."""

@@ -20,7 +20,7 @@ from backoffice.cli import app
 from core.store import session_scope
 from core.store.tables import Ticket
 from core.tickets.challenge import challenge_text
-from tests.conftest import CORPUS_DIR, PROJECT_ROOT
+from tests.conftest import CORPUS_DIR, PROJECT_ROOT, require_corpus
 from tests.support.dovecot import dovecot, dovecot_server  # noqa: F401 (fixtures)
 from tests.support.mail import recovery_email
 
@@ -33,6 +33,7 @@ def cli(*args: str, input: str | None = None):
 
 
 def test_ingest_paths_json_report(engine):
+    require_corpus()
     result = cli("ingest", str(CORPUS_DIR), "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)

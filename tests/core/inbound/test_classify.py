@@ -6,7 +6,7 @@ import pytest
 
 from core.inbound.classify import classify
 from core.inbound.parsing import parse_message
-from tests.conftest import CORPUS_DIR
+from tests.conftest import corpus_bytes
 from tests.support.mail import recovery_email
 
 
@@ -39,4 +39,4 @@ def test_mailer_daemon_sender_is_a_bounce():
 
 
 def test_dsn_from_corpus_is_a_bounce():
-    assert kind_of((CORPUS_DIR / "multipart-report").read_bytes()) == "bounce"
+    assert kind_of(corpus_bytes("multipart-report")) == "bounce"

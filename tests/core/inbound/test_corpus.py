@@ -9,7 +9,7 @@ from core.inbound import ingest_messages
 from core.inbound.sources import path_messages
 from core.store import session_scope
 from core.store.tables import InboundMessage
-from tests.conftest import CORPUS_DIR, require
+from tests.conftest import CORPUS_DIR, require_corpus
 
 
 def _row_counts(engine) -> dict[str, int]:
@@ -21,7 +21,7 @@ def _row_counts(engine) -> dict[str, int]:
 
 
 def test_corpus_ingests_every_message_once(engine, clock):
-    require(CORPUS_DIR.is_dir(), f"the RT corpus is missing at {CORPUS_DIR}")
+    require_corpus()
     files = sorted(CORPUS_DIR.iterdir())
     assert len(files) == 27
     errors: list[str] = []

@@ -16,7 +16,7 @@ from core.inbound.mail_policy import (
     RememberingHeaderRegistry,
     parse_bytes,
 )
-from tests.conftest import CORPUS_DIR, require
+from tests.conftest import corpus_paths, require_corpus
 from tests.support.mail import recovery_email
 
 
@@ -53,15 +53,9 @@ def _shape(msg: Message) -> list[tuple]:
     return shape
 
 
-def _corpus() -> list:
-    if not CORPUS_DIR.is_dir():
-        return [pytest.param(None, id="corpus-missing")]
-    return [pytest.param(p, id=p.name) for p in sorted(CORPUS_DIR.iterdir())]
-
-
-@pytest.mark.parametrize("path", _corpus())
+@pytest.mark.parametrize("path", corpus_paths())
 def test_corpus_parses_exactly_as_with_the_default_policy(path):
-    require(path is not None, f"the RT corpus is missing at {CORPUS_DIR}")
+    require_corpus()
     raw = path.read_bytes()
     expected = _shape(email.message_from_bytes(raw, policy=default))
     assert _shape(parse_bytes(raw)) == expected
