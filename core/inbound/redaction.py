@@ -8,7 +8,7 @@ import re
 from email.header import decode_header, make_header
 from email.message import Message
 
-from core.inbound.mail_policy import parse_bytes
+from core.inbound.mail_policy import INBOUND_POLICY, parse_bytes
 
 RAW_TOKEN_RE = re.compile(rb"hf_[A-Za-z]{30}([A-Za-z]{4})")
 TEXT_TOKEN_RE = re.compile(r"hf_[A-Za-z]{30}([A-Za-z]{4})")
@@ -58,15 +58,18 @@ def _raw_values(part: Message) -> list[str]:
 
 
 def _header_has_token(text: str) -> bool:
-    """A token in a header value as written or once its RFC 2047 words are decoded."""
+    """A token in a header value as written or once its RFC 2047 words are decoded. A
+    value ``email.header`` refuses (one damaged word, an unknown charset) is decoded word
+    by word the way the modern policy shows it, so a good word beside a bad one is read."""
     if TEXT_TOKEN_RE.search(text):
         return True
     if "=?" not in text:
         return False
     try:
-        return TEXT_TOKEN_RE.search(str(make_header(decode_header(text)))) is not None
-    except Exception:  # a damaged encoded word decodes to nothing we could mask
-        return False
+        decoded = str(make_header(decode_header(text)))
+    except Exception:  # damaged encoded words: read them leniently, as a mail reader would
+        decoded = str(INBOUND_POLICY.header_factory("X-Redaction-Check", text))
+    return TEXT_TOKEN_RE.search(decoded) is not None
 
 
 ENCODED_CTE = ("base64", "quoted-printable", "x-uuencode", "uuencode", "x-uue", "uue")

@@ -8,6 +8,7 @@ from email.message import EmailMessage
 
 import pytest
 
+from core.inbound.parsing import parse_message
 from core.inbound.redaction import contains_token, redact_raw
 from tests.support.mail import recovery_email
 
@@ -50,6 +51,18 @@ def test_token_in_encoded_subject():
     assert not contains_token(stored)
 
 
+def test_token_in_encoded_subject_beside_a_damaged_word():
+    """``email.header`` refuses the whole value (unknown charset in the second word); the
+    good first word still carries a token and must be found and masked."""
+    good = "=?utf-8?b?" + base64.b64encode(f"tok {TOKEN}".encode()).decode() + "?="
+    raw = f"From: a@example.com\r\nSubject: {good} =?x-no-such?q?oops?=\r\n\r\nhi\r\n".encode()
+    assert contains_token(raw)
+    parsed = parse_message(raw, max_bytes=10**6)
+    assert parsed.hides_token
+    stored = redact_raw(raw, hidden=parsed.hides_token)
+    assert not contains_token(stored) and stored.rstrip().endswith(b"\n\nhi")  # body kept
+
+
 def test_token_in_base64_attachment():
     raw = recovery_email(attachments=[("token.txt", "application/octet-stream", TOKEN.encode())])
     stored = redact_raw(raw, hidden=True)
@@ -75,16 +88,12 @@ def _alternative_with_base64_html(html: str) -> bytes:
     ids=["unchosen-alternative", "attachment", "encoded-header"],
 )
 def test_pipeline_finds_hidden_tokens_wherever_they_are(raw):
-    from core.inbound.parsing import parse_message
-
     parsed = parse_message(raw, max_bytes=10**6)
     assert parsed.hides_token
     assert not contains_token(redact_raw(raw, hidden=parsed.hides_token))
 
 
 def test_literal_token_is_not_hidden():
-    from core.inbound.parsing import parse_message
-
     assert not parse_message(recovery_email(body=f"t {TOKEN}"), max_bytes=10**6).hides_token
 
 
