@@ -10,6 +10,7 @@ from core.store.tables.stats import TicketDayCount, TicketDurationBucket, Ticket
 from core.store.tables.tickets import Evidence, Ticket, TicketMessage, TicketNote
 from core.store.tables.twofactor import RecoveryCode, SecondFactorThrottle, TotpRegistration
 from core.store.tables.verification import VerificationReportRow
+from core.store.tables.workers import WorkerHeartbeat
 
 __all__ = [
     "AccessToken",
@@ -30,4 +31,5 @@ __all__ = [
     "TotpRegistration",
     "User",
     "VerificationReportRow",
+    "WorkerHeartbeat",
 ]

@@ -1,0 +1,21 @@
+"""Long-running processes: heartbeats, retry of transient faults, signals, log format."""
+
+from core.workers.heartbeats import (
+    DEGRADED,
+    RUNNING,
+    STOPPED,
+    Heartbeat,
+    WorkerIdentity,
+    beat,
+    list_heartbeats,
+)
+
+__all__ = [
+    "DEGRADED",
+    "RUNNING",
+    "STOPPED",
+    "Heartbeat",
+    "WorkerIdentity",
+    "beat",
+    "list_heartbeats",
+]
