@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
@@ -34,6 +35,8 @@ class Attachment:
     size: int
     text: str | None = None
     """Decoded text for small textual parts (``.pub``, ``.sig``, nested messages), for evidence."""
+    sha256: str | None = None
+    """Digest of the decoded payload: two messages differing only in an attachment differ."""
 
     def as_dict(self) -> dict[str, object]:
         return {"filename": self.filename, "content_type": self.content_type, "size": self.size}
@@ -57,6 +60,9 @@ class ParsedMessage:
     """Message-IDs of the messages embedded in a delivery report (whose bounce this is)."""
     hides_token: bool = False
     """An access token hides behind a transfer encoding (see ``redaction.hidden_token``)."""
+    sender_problem: str | None = None
+    """Why the From is not a valid RFC 5322 addr-spec (None when it is): such a request
+    becomes a flagged ticket and is never acknowledged."""
 
     @property
     def thread_ids(self) -> list[str]:
@@ -248,7 +254,8 @@ class _Walker:
             text = _part_text(part)
             if ctype == "text/html":
                 text = _html_to_text(text)
-        self.attachments.append(Attachment(filename, ctype, size, text))
+        digest = hashlib.sha256(payload).hexdigest() if isinstance(payload, bytes) else None
+        self.attachments.append(Attachment(filename, ctype, size, text, digest))
 
     @staticmethod
     def _best_alternative(children: list[Message]) -> Message:
