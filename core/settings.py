@@ -36,6 +36,16 @@ class Settings(BaseSettings):
     support_name: str = "Hugging Face Support"
     hub_url: str = "https://huggingface.co"
     sshsig_namespace: str = "2fa-recovery@huggingface.co"
+    portal_url: str = Field(
+        "http://localhost:8502", description="The account portal's public URL (reset links)."
+    )
+    password_reset_link_minutes: int = Field(60, description="A password-reset link's life.")
+    password_reset_resend_seconds: int = Field(
+        60, description="At most one reset email per account in this many seconds."
+    )
+    ssh_login_grace_seconds: int = Field(
+        30, description="backoffice sshd drops a client that has not authenticated by then."
+    )
 
     inbound_max_bytes: int = Field(
         10 * 1024 * 1024, description="Inbound mail larger than this is quarantined unparsed."

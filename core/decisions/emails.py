@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from core.accounts.password_reset import password_reset_page_url
 from core.accounts.tokens import mask_token
 from core.clock import Clock, system_clock
 from core.mail.outbox import queue_email
@@ -33,7 +34,11 @@ def _common(ticket: Ticket) -> dict[str, Any]:
 def approved_context(ticket: Ticket, user: User, revoked: list[AccessToken]) -> dict[str, Any]:
     """For the account's email on file: names the account and the revoked tokens."""
     tokens = [{"name": t.name, "masked": mask_token(t.last4)} for t in revoked]
-    return _common(ticket) | {"username": user.username, "revoked_tokens": tokens}
+    return _common(ticket) | {
+        "username": user.username,
+        "revoked_tokens": tokens,
+        "password_reset_url": password_reset_page_url(),
+    }
 
 
 def approved_requester_context(ticket: Ticket) -> dict[str, Any]:

@@ -57,11 +57,24 @@ def sample_context(name: str) -> dict[str, Any]:
         "recovery_codes_regenerated": lambda: _security({"recovery_codes": 16}),
         "recovery_code_used": lambda: _security({"remaining": 3}),
         "two_factor_reset": lambda: _security({"ticket_id": 1042}),
+        "password_changed": lambda: _security({"method": "email+totp"}),
+        "recovery_codes_replaced_over_ssh": lambda: _security(
+            {"fingerprint": "SHA256:njr3UvIfVWytkK3L+3F5drP+MFNxsT/zKos/WsvRv+Y", "codes": 16}
+        ),
+        "password_reset_link": lambda: {
+            "username": "ada-lovelace",
+            "reset_url": f"{settings.portal_url}/forgot-password?token=SAMPLE-NOT-A-TOKEN",
+            "expires_minutes": settings.password_reset_link_minutes,
+            "hub_url": settings.hub_url,
+            "portal_url": settings.portal_url,
+            "support_address": settings.support_address,
+        },
         "approved": lambda: (
             _ticket()
             | {
                 "username": "ada-lovelace",
                 "revoked_tokens": [{"name": "laptop", "masked": "hf_…wXyZ"}],
+                "password_reset_url": f"{settings.portal_url}/forgot-password",
             }
         ),
         "approved_requester": _ticket,

@@ -5,6 +5,7 @@ from core.store.tables.accounts import AccessToken, SshKey, User
 from core.store.tables.audit import AuditEvent
 from core.store.tables.inbound import InboundMessage
 from core.store.tables.outbox import OutboxEmail
+from core.store.tables.password_reset import PasswordResetLink
 from core.store.tables.staff import StaffMember
 from core.store.tables.stats import TicketDayCount, TicketDurationBucket, TicketEvidenceKindDay
 from core.store.tables.tickets import Evidence, Ticket, TicketMessage, TicketNote
@@ -18,6 +19,7 @@ __all__ = [
     "Evidence",
     "InboundMessage",
     "OutboxEmail",
+    "PasswordResetLink",
     "RecoveryCode",
     "SecondFactorThrottle",
     "SshKey",

@@ -35,6 +35,8 @@ class SshKey(SQLModel, table=True):
     fingerprint_md5: str = Field(max_length=64, index=True)
     bits: int | None = None
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    """A revoked key stays on record (its fingerprint stays taken) but proves nothing."""
 
 
 class AccessToken(SQLModel, table=True):
