@@ -71,7 +71,9 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_timeout_seconds: float = Field(30, description="SMTP connect and command timeout.")
-    outbox_batch_size: int = Field(100, description="Rows one sender claims at a time.")
+    outbox_batch_size: int = Field(
+        20, description="Rows one sender claims at a time (it claims again as its lanes drain)."
+    )
     outbox_max_attempts: int = Field(
         8, description="Temporary failures (4xx, no connection) tolerated before a row fails."
     )
@@ -79,11 +81,21 @@ class Settings(BaseSettings):
         60, description="First retry delay; doubles on each further temporary failure."
     )
     outbox_retry_max_seconds: int = Field(6 * 3600, description="Longest retry delay.")
-    outbox_claim_seconds: int = Field(
-        300, description="A claimed row left in 'sending' this long is taken by another worker."
+    outbox_lease_seconds: int = Field(
+        30,
+        description="Lease on claimed rows, renewed while the sender lives: a killed sender's "
+        "rows are taken over by another this long after its last renewal.",
+    )
+    outbox_lease_renew_seconds: float = Field(
+        10, description="How often a sender renews its leases (well under the lease length)."
+    )
+    outbox_poll_seconds: float = Field(
+        2, description="A watching sender looks for due mail this often when the queue is empty."
     )
     smtp_connections: int = Field(
-        2, description="SMTP connections one sender keeps open and uses side by side."
+        8,
+        description="SMTP connections one sender keeps open and uses side by side (a relay "
+        "20 ms away takes ~80 ms per message on one connection).",
     )
     smtp_ca_file: Path | None = Field(
         None,
@@ -99,4 +111,38 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
+    shutdown_grace_seconds: float = Field(
+        20,
+        description="On SIGTERM/SIGINT a long-running command finishes what is in flight for at "
+        "most this long, then releases the rest and exits.",
+    )
+    heartbeat_seconds: float = Field(
+        5, description="How often a long-running process records that it is alive."
+    )
+    log_format: str = Field("text", description="Long-running commands log as 'text' or 'json'.")
+    log_level: str = Field("INFO", description="Log level of long-running commands.")
+    worker_outbox: bool = Field(
+        True, description="`backoffice worker` sends the outbox (the SMTP_* settings)."
+    )
+    smtpd_port: int | None = Field(
+        None, description="`backoffice worker` receives mail over SMTP on this port when set."
+    )
+    smtpd_host: str = Field("127.0.0.1", description="Address the SMTP receiver listens on.")
+    imap_host: str | None = Field(
+        None, description="`backoffice worker` polls this IMAP server when set (IMAP_*)."
+    )
+    imap_port: int | None = Field(None, description="Default 993 with ssl, else 143.")
+    imap_user: str | None = None
+    imap_password: SecretStr | None = None
+    imap_folder: str = "INBOX"
+    imap_security: str = Field("ssl", description="ssl, starttls or plain.")
+    imap_move_to: str | None = Field(
+        None, description="Move handled mail to this folder instead of flagging it \\Seen."
+    )
+    imap_poll_seconds: float = Field(60, description="How often the IMAP folder is polled.")
+    maildir_watch: Path | None = Field(
+        None, description="`backoffice worker` ingests this Maildir's new/ when set."
+    )
+    maildir_poll_seconds: float = Field(5, description="How often the Maildir is looked at.")
+
     return Settings()

@@ -1,23 +1,34 @@
-"""Deliver the outbox with aiosmtplib: claim rows, send them over one reused connection, and
-record each outcome, so several workers can run at once and no row is sent twice.
+"""Deliver the outbox with aiosmtplib: claim rows under a short lease, send them over several
+reused connections at once, and record each outcome right after the server's reply, so many
+senders can run side by side, a dead one's rows are taken over quickly, and a row is sent
+twice only if its sender died between the server's ``250`` and the commit that follows it.
 
-A row moves ``queued → sending`` by a conditional UPDATE (the claim), so two workers never
-hold the same row; ``claimed_until`` lets another worker take over a row whose worker died.
+A claim moves rows ``queued → sending`` in one statement (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, the write lock on SQLite) and stamps them with this sender's token and a lease
+(``claimed_until``) that a background task renews while the sender lives; an expired lease
+makes the row claimable again. The sender only starts a message whose lease it still holds.
 Temporary failures (4xx, no connection, timeouts) go back to ``queued`` with an exponential
 back-off in ``next_attempt_at``; a 5xx reply, or a temporary failure on the last allowed
-attempt, marks the row ``failed`` with the server's reply."""
+attempt, marks the row ``failed`` with the server's reply. Stopping (``run``'s ``stop``)
+finishes the messages in flight and puts every other claimed row back to ``queued`` at once."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 import socket
+import threading
+import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import aiosmtplib
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, or_, select, update
 
 from core.clock import Clock, system_clock
 from core.errors import HeaderInjection
@@ -25,6 +36,9 @@ from core.mail.message import build_message
 from core.settings import Settings, get_settings
 from core.store.engine import get_engine, session_scope
 from core.store.tables import OutboxEmail
+from core.workers.faults import Dependency, is_transient_database_error
+
+log = logging.getLogger("core.mail.sender")
 
 CONNECTION_ERRORS = (
     aiosmtplib.SMTPConnectError,
@@ -40,6 +54,8 @@ class DeliveryResult:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    released: int = 0
+    """Claimed rows put back to ``queued`` untouched when the sender stopped."""
 
     @property
     def attempted(self) -> int:
@@ -117,6 +133,12 @@ class _Connection:
             except (aiosmtplib.SMTPException, OSError):
                 client.close()
 
+    def abort(self) -> None:
+        """Drop the connection without a word (a message cut off mid-way is not delivered)."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
     def classify(self, code: int, message: str) -> None:
         """Raise the failure a reply code means: 421 drops the connection, 5xx is final."""
         if code == 421:
@@ -127,8 +149,36 @@ class _Connection:
         raise _Temporary(_reply(code, message))
 
 
+@dataclass
+class _Outcome:
+    row: OutboxEmail
+    status: str
+    """``sent``, ``retry`` or ``failed``."""
+    reply: str | None = None
+
+
+@dataclass
+class _Run:
+    """The state of one ``deliver_due``/``run``: rows waiting for a lane, leases, counts."""
+
+    watch: bool
+    queue: asyncio.Queue[OutboxEmail] = field(default_factory=asyncio.Queue)
+    held: set[int] = field(default_factory=set)
+    """Rows this sender still holds, as of the last claim or lease renewal."""
+    lease_until: float = 0.0
+    """``time.monotonic()`` before which the lease (as last renewed) is surely valid."""
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    relay_down: asyncio.Event = field(default_factory=asyncio.Event)
+    busy_lanes: int = 0
+    claims_over: bool = False
+    """No more claims will come (nothing due, the relay is down, or stopping)."""
+    result: DeliveryResult = field(default_factory=DeliveryResult)
+
+
 class OutboxSender:
-    """One delivery worker. ``deliver_due()`` sends everything due now and returns."""
+    """One delivery process (any number may run on one database). ``deliver_due()`` sends
+    everything due now and returns; ``run(stop)`` keeps sending until ``stop`` is set and
+    never gives up on a database or SMTP outage."""
 
     def __init__(
         self,
@@ -143,84 +193,148 @@ class OutboxSender:
         self.clock = clock
         self.settings = settings or get_settings()
         self.worker_id = (worker_id or default_worker_id())[:48]
+        self.token = f"{self.worker_id}:{uuid.uuid4().hex[:12]}"
+        """Written to ``claimed_by``: this sender's leases, whatever batch they came in."""
         self.connections = max(1, connections or self.settings.smtp_connections)
+        self.database = Dependency("database", log)
+        self.relay = Dependency("SMTP relay", log)
+        self.totals = DeliveryResult()
+        """Counts since this sender started (for heartbeats)."""
 
-    # -- the database side: claims and outcomes, each its own short transaction ----------
+    @property
+    def degraded(self) -> str | None:
+        """The dependency that is down right now, if any."""
+        for dep in (self.database, self.relay):
+            if dep.down:
+                return dep.name
+        return None
 
-    def _claim_batch(self) -> tuple[str, list[OutboxEmail]]:
+    # -- the database side: each call is one short transaction, run off the event loop ---
+
+    @property
+    def _lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.outbox_lease_seconds)
+
+    def _claim(self, limit: int) -> list[OutboxEmail]:
         now = self.clock()
-        token = f"{self.worker_id}:{uuid.uuid4().hex[:12]}"
         due = or_(
             and_(OutboxEmail.status == "queued", OutboxEmail.next_attempt_at <= now),
             and_(OutboxEmail.status == "sending", OutboxEmail.claimed_until < now),
         )
+        pick = (
+            select(OutboxEmail.id)
+            .where(due)
+            .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
         with session_scope(self.engine) as s:
-            ids = list(
-                s.execute(
-                    select(OutboxEmail.id)
-                    .where(due)
-                    .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
-                    .limit(self.settings.outbox_batch_size)
-                ).scalars()
-            )
-            if not ids:
-                return token, []
-            s.execute(
-                update(OutboxEmail)
-                .where(OutboxEmail.id.in_(ids), due)
-                .values(
-                    status="sending",
-                    claimed_by=token,
-                    claimed_until=now + timedelta(seconds=self.settings.outbox_claim_seconds),
-                )
-                .execution_options(synchronize_session=False)
-            )
             rows = list(
                 s.execute(
-                    select(OutboxEmail)
-                    .where(OutboxEmail.claimed_by == token, OutboxEmail.status == "sending")
-                    .order_by(OutboxEmail.id)
+                    update(OutboxEmail)
+                    .where(OutboxEmail.id.in_(pick.scalar_subquery()), due)
+                    .values(
+                        status="sending", claimed_by=self.token, claimed_until=now + self._lease
+                    )
+                    .returning(OutboxEmail)
+                    .execution_options(synchronize_session=False)
                 ).scalars()
             )
-        return token, rows
+            s.expunge_all()
+        return sorted(rows, key=lambda r: (r.next_attempt_at, r.id or 0))
 
-    def _finish(self, row: OutboxEmail, token: str, **values: object) -> None:
+    def _renew(self) -> set[int]:
+        """Extend the lease of every row still held; returns their ids."""
         with session_scope(self.engine) as s:
-            s.execute(
-                update(OutboxEmail)
-                .where(OutboxEmail.id == row.id, OutboxEmail.claimed_by == token)
-                .values(
-                    attempts=OutboxEmail.attempts + 1,
-                    claimed_until=None,
-                    **values,
-                )
-                .execution_options(synchronize_session=False)
+            return set(
+                s.execute(
+                    update(OutboxEmail)
+                    .where(OutboxEmail.claimed_by == self.token, OutboxEmail.status == "sending")
+                    .values(claimed_until=self.clock() + self._lease)
+                    .returning(OutboxEmail.id)
+                    .execution_options(synchronize_session=False)
+                ).scalars()
             )
 
-    def _sent(self, row: OutboxEmail, token: str) -> None:
-        self._finish(row, token, status="sent", sent_at=self.clock(), last_error=None)
+    def release(self) -> int:
+        """Every row this sender still holds goes back to ``queued``, due at once, no attempt
+        counted (it was never handed to the server)."""
+        with session_scope(self.engine) as s:
+            return len(
+                s.execute(
+                    update(OutboxEmail)
+                    .where(OutboxEmail.claimed_by == self.token, OutboxEmail.status == "sending")
+                    .values(status="queued", claimed_by=None, claimed_until=None)
+                    .returning(OutboxEmail.id)
+                    .execution_options(synchronize_session=False)
+                ).all()
+            )
 
-    def _failed(self, row: OutboxEmail, token: str, reply: str) -> None:
-        self._finish(row, token, status="failed", last_error=reply[:2000])
-
-    def _retry(self, row: OutboxEmail, token: str, reply: str) -> bool:
-        """Back to the queue with back-off; False when that was the last allowed attempt."""
+    def _values(self, outcome: _Outcome) -> dict[str, Any]:
+        row, now = outcome.row, self.clock()
+        if outcome.status == "sent":
+            return {"status": "sent", "sent_at": now, "last_error": None}
+        reply = (outcome.reply or "")[:2000]
         attempts = row.attempts + 1
-        if attempts >= self.settings.outbox_max_attempts:
-            self._failed(row, token, f"gave up after {attempts} attempts: {reply}")
-            return False
-        delay = min(
-            self.settings.outbox_retry_base_seconds * 2 ** (attempts - 1),
-            self.settings.outbox_retry_max_seconds,
-        )
-        self._finish(
-            row,
-            token,
-            status="queued",
-            next_attempt_at=self.clock() + timedelta(seconds=delay),
-            last_error=reply[:2000],
-        )
-        return True
+        if outcome.status == "retry" and attempts < self.settings.outbox_max_attempts:
+            delay = min(
+                self.settings.outbox_retry_base_seconds * 2 ** (attempts - 1),
+                self.settings.outbox_retry_max_seconds,
+            )
+            return {
+                "status": "queued",
+                "next_attempt_at": now + timedelta(seconds=delay),
+                "last_error": reply,
+            }
+        if outcome.status == "retry":
+            reply = f"gave up after {attempts} attempts: {reply}"[:2000]
+        return {"status": "failed", "last_error": reply}
+
+    def _record(self, outcomes: list[_Outcome]) -> None:
+        """Write outcomes in one transaction. ``sent`` wins over a lease lost meanwhile (the
+        server has the message; another sender must not send it again); a retry or failure
+        is only recorded while this sender still holds the row."""
+        with session_scope(self.engine) as s:
+            for outcome in outcomes:
+                held = (
+                    OutboxEmail.status.in_(("queued", "sending"))
+                    if outcome.status == "sent"
+                    else and_(OutboxEmail.claimed_by == self.token, OutboxEmail.status == "sending")
+                )
+                s.execute(
+                    update(OutboxEmail)
+                    .where(OutboxEmail.id == bindparam("row_id"), held)
+                    .values(
+                        attempts=OutboxEmail.attempts + 1,
+                        claimed_until=None,
+                        **self._values(outcome),
+                    )
+                    .execution_options(synchronize_session=False),
+                    {"row_id": outcome.row.id},
+                )
+
+    async def _database(
+        self, call: Callable[..., Any], *args: Any, run: _Run, until_stop: bool = False
+    ) -> Any:
+        """``call`` in a thread, retried with back-off while the database is away (an outage,
+        a lock held past the busy timeout). With ``until_stop`` it gives up and returns None
+        once the run is stopping; otherwise only cancelling the task ends the retries."""
+        while True:
+            try:
+                value = await asyncio.to_thread(call, *args)
+            except Exception as exc:
+                if not is_transient_database_error(exc):
+                    raise
+                delay = self.database.failed(exc)
+                if until_stop:
+                    await self._sleep(run, delay)
+                    if run.stopping.is_set():
+                        return None
+                else:
+                    await asyncio.sleep(delay)
+                continue
+            self.database.ok()
+            return value
 
     # -- the SMTP side ---------------------------------------------------------------
 
@@ -245,62 +359,198 @@ class OutboxSender:
         except aiosmtplib.SMTPException as exc:
             raise _Temporary(f"SMTP error: {exc}") from None
 
-    async def _deliver_lane(
-        self, rows: list[OutboxEmail], token: str, connection: _Connection, result: DeliveryResult
-    ) -> bool:
-        """Send ``rows`` one after the other on one connection; True when the server became
-        unreachable (the rest of the rows are then put back for later)."""
-        for index, row in enumerate(rows):
-            try:
-                await self._send_one(row, connection)
-            except _Permanent as exc:
-                self._failed(row, token, exc.reply)
-                result.failed += 1
-            except _Temporary as exc:
-                if self._retry(row, token, exc.reply):
-                    result.retrying += 1
-                else:
-                    result.failed += 1
-                if exc.connection:
-                    await connection.close()
-                    if not await connection.reachable():
-                        for rest in rows[index + 1 :]:
-                            self._retry(rest, token, exc.reply)
-                            result.retrying += 1
-                        return True
-            else:
-                self._sent(row, token)
+    def _lease_margin(self) -> float:
+        return min(self.settings.outbox_lease_seconds / 3, self.settings.smtp_timeout_seconds)
+
+    async def _lane(self, run: _Run) -> None:
+        """Take rows from the run's queue and send them one after the other on one
+        connection; each outcome is committed before the next message starts, so at most one
+        message per lane is ever delivered but unrecorded."""
+        connection = _Connection(self.settings)
+        try:
+            while not run.stopping.is_set():
+                try:
+                    row = run.queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    if run.claims_over:
+                        return
+                    await asyncio.sleep(0.005)
+                    continue
+                if row.id not in run.held or time.monotonic() > run.lease_until:
+                    continue  # the lease lapsed (database away): leave the row to its holder
+                run.busy_lanes += 1
+                try:
+                    outcome = await self._attempt(row, connection, run)
+                    await self._database(self._record, [outcome], run=run)
+                    self._count(outcome, run)
+                finally:
+                    run.busy_lanes -= 1
+                    run.held.discard(row.id or 0)
+                if outcome.status != "sent" and run.relay_down.is_set():
+                    await self._put_back_queue(run, outcome.reply or "")
+        finally:
+            await connection.close()
+
+    async def _attempt(self, row: OutboxEmail, connection: _Connection, run: _Run) -> _Outcome:
+        try:
+            await self._send_one(row, connection)
+        except _Permanent as exc:
+            return _Outcome(row, "failed", exc.reply)
+        except _Temporary as exc:
+            if exc.connection:
+                await connection.close()
+                if not await connection.reachable() and not run.relay_down.is_set():
+                    run.relay_down.set()
+                    self.relay.failed(ConnectionError(exc.reply))
+            return _Outcome(row, "retry", exc.reply)
+        self.relay.ok()
+        return _Outcome(row, "sent")
+
+    async def _put_back_queue(self, run: _Run, reply: str) -> None:
+        """The relay is down: every row waiting for a lane is retried later (back-off)."""
+        waiting = []
+        while not run.queue.empty():
+            waiting.append(_Outcome(run.queue.get_nowait(), "retry", reply))
+        if waiting:
+            await self._database(self._record, waiting, run=run)
+            for outcome in waiting:
+                self._count(outcome, run)
+                run.held.discard(outcome.row.id or 0)
+
+    def _count(self, outcome: _Outcome, run: _Run) -> None:
+        final = outcome.status
+        if final == "retry" and outcome.row.attempts + 1 >= self.settings.outbox_max_attempts:
+            final = "failed"
+        for result in (run.result, self.totals):
+            if final == "sent":
                 result.sent += 1
-        return False
+            elif final == "retry":
+                result.retrying += 1
+            else:
+                result.failed += 1
+
+    # -- the loop --------------------------------------------------------------------
+
+    async def _renewer(self, run: _Run) -> None:
+        every = self.settings.outbox_lease_renew_seconds
+        while True:
+            await asyncio.sleep(every)
+            started, before = time.monotonic(), set(run.held)
+            try:
+                held = await asyncio.to_thread(self._renew)
+            except Exception as exc:
+                if not is_transient_database_error(exc):
+                    raise
+                self.database.failed(exc)
+                continue
+            self.database.ok()
+            run.held -= before - held  # rows claimed meanwhile are not in ``before``
+            run.lease_until = started + self.settings.outbox_lease_seconds - self._lease_margin()
+
+    async def _claimer(self, run: _Run, poll: float) -> None:
+        """Keep the lanes fed: claim a batch whenever fewer rows wait than there are lanes.
+        Without ``watch`` it ends when nothing is due; with it, it polls every ``poll`` s."""
+        relay_wait = 0.0
+        while not run.stopping.is_set():
+            if run.relay_down.is_set():
+                if not run.watch:
+                    return
+                relay_wait = min(max(1.0, relay_wait * 2), self.settings.outbox_retry_base_seconds)
+                await self._sleep(run, relay_wait)
+                run.relay_down.clear()
+                continue
+            if run.queue.qsize() >= self.connections:
+                await asyncio.sleep(0.005)
+                continue
+            started = time.monotonic()
+            rows = await self._database(
+                self._claim, self.settings.outbox_batch_size, run=run, until_stop=True
+            )
+            if rows:
+                relay_wait = 0.0
+                run.lease_until = (
+                    started + self.settings.outbox_lease_seconds - self._lease_margin()
+                )
+                for row in rows:
+                    run.held.add(row.id or 0)
+                    run.queue.put_nowait(row)
+                continue
+            if not run.watch:
+                return
+            await self._sleep(run, poll)
+
+    @staticmethod
+    async def _sleep(run: _Run, seconds: float) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(run.stopping.wait(), seconds)
+
+    async def _watch_stop(self, stop: threading.Event, run: _Run) -> None:
+        while not stop.is_set():
+            await asyncio.sleep(0.05)
+        run.stopping.set()
+
+    async def _run(
+        self, *, watch: bool, stop: threading.Event | None, poll: float
+    ) -> DeliveryResult:
+        run = _Run(watch=watch)
+        tasks = [asyncio.create_task(self._lane(run)) for _ in range(self.connections)]
+        renewer = asyncio.create_task(self._renewer(run))
+        watcher = asyncio.create_task(self._watch_stop(stop, run)) if stop else None
+        try:
+            try:
+                await self._claimer(run, poll)
+            finally:
+                run.claims_over = True
+            grace = self.settings.shutdown_grace_seconds if run.stopping.is_set() else None
+            done, pending = await asyncio.wait(tasks, timeout=grace)
+            for task in pending:  # past the grace period: cut the messages off
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+        finally:
+            renewer.cancel()
+            if watcher:
+                watcher.cancel()
+            await asyncio.gather(renewer, *([watcher] if watcher else []), return_exceptions=True)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            run.result.released = await self._release_safely()
+        return run.result
+
+    async def _release_safely(self) -> int:
+        try:
+            released = await asyncio.to_thread(self.release)
+        except Exception as exc:
+            if not is_transient_database_error(exc):
+                raise
+            log.warning(
+                "could not put claimed mail back (database away); it is taken over when its "
+                "lease ends in at most %s s",
+                self.settings.outbox_lease_seconds,
+            )
+            return 0
+        if released:
+            log.info("put %d claimed emails back in the queue", released)
+        return released
 
     async def deliver_due_async(self) -> DeliveryResult:
-        """Send every row due now, batch after batch, over ``smtp_connections`` reused
-        connections (each takes every n-th row of a batch, so building the next message
-        overlaps the server's work on the last). When the server cannot be reached the
-        rest is put back for later and the run stops: an outage costs a few connection
-        attempts per run, not one per row."""
-        result = DeliveryResult()
-        lanes = [_Connection(self.settings) for _ in range(self.connections)]
-        try:
-            while True:
-                token, rows = self._claim_batch()
-                if not rows:
-                    break
-                outages = await asyncio.gather(
-                    *(
-                        self._deliver_lane(rows[i :: len(lanes)], token, lane, result)
-                        for i, lane in enumerate(lanes)
-                    )
-                )
-                if any(outages):
-                    break
-        finally:
-            for lane in lanes:
-                await lane.close()
-        return result
+        """Send every row due now over ``connections`` reused connections and return. When
+        the relay cannot be reached the rest is put back for later and the run stops: an
+        outage costs a few connection attempts per run, not one per row."""
+        return await self._run(watch=False, stop=None, poll=0)
 
     def deliver_due(self) -> DeliveryResult:
         return asyncio.run(self.deliver_due_async())
+
+    def run(self, stop: threading.Event, *, poll_seconds: float | None = None) -> DeliveryResult:
+        """Send until ``stop`` is set, looking for due mail every ``poll_seconds``; then
+        finish the messages in flight (at most ``shutdown_grace_seconds``), put the rest of
+        the claimed rows back to ``queued`` and return the counts."""
+        poll = poll_seconds if poll_seconds is not None else self.settings.outbox_poll_seconds
+        return asyncio.run(self._run(watch=True, stop=stop, poll=poll))
 
 
 def deliver_due(

@@ -3,7 +3,7 @@
 
 from core.inbound.sources.files import count_messages, path_messages
 from core.inbound.sources.imap import ImapConfig, ImapSource
-from core.inbound.sources.smtp import InboundHandler, start_receiver
+from core.inbound.sources.smtp import InboundHandler, start_receiver, stop_receiver
 
 __all__ = [
     "ImapConfig",
@@ -12,4 +12,5 @@ __all__ = [
     "count_messages",
     "path_messages",
     "start_receiver",
+    "stop_receiver",
 ]

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from core.clock import Clock, system_clock
@@ -26,6 +25,7 @@ from core.inbound.pipeline import IngestOutcome, SourceMessage, ingest_messages
 from core.inbound.report import IngestReport
 from core.store.engine import session_scope
 from core.store.tables.inbound import ImapCheckpoint
+from core.workers.faults import Backoff, Dependency, is_transient_database_error
 
 log = logging.getLogger("core.inbound")
 FETCH_CHUNK = 50
@@ -73,6 +73,13 @@ class ImapSource:
         self.config = config
         self.engine = engine
         self.clock = clock
+        self.server = Dependency("IMAP server", log)
+        self.database = Dependency("database", log)
+
+    @property
+    def unavailable(self) -> str | None:
+        """The dependency that failed the last poll, if any."""
+        return next((d.name for d in (self.server, self.database) if d.down), None)
 
     def connect(self) -> imaplib.IMAP4:
         c = self.config
@@ -98,8 +105,10 @@ class ImapSource:
         batch_size: int = 50,
         report: IngestReport | None = None,
         progress: Callable[[IngestOutcome], None] | None = None,
+        stop: threading.Event | None = None,
     ) -> IngestReport:
-        """Ingest every message past the checkpoint, then log out."""
+        """Ingest every message past the checkpoint, then log out; with ``stop`` set
+        meanwhile it ends after the batch being written."""
         report = report or IngestReport()
         conn = self.connect()
         try:
@@ -114,7 +123,7 @@ class ImapSource:
 
             ingest_messages(
                 self.engine,
-                self._messages(conn, uids),
+                self._messages(conn, uids, stop),
                 clock=self.clock,
                 batch_size=batch_size,
                 report=report,
@@ -135,15 +144,29 @@ class ImapSource:
         progress: Callable[[IngestOutcome], None] | None = None,
         stop: threading.Event | None = None,
     ) -> IngestReport:
-        """Poll every ``interval`` seconds until ``stop`` is set; a lost connection (IMAP or
-        database) is logged and retried on the next poll, the mail staying on the server."""
+        """Poll every ``interval`` seconds until ``stop`` is set. A lost connection (IMAP or
+        database, a lock timeout) is logged once per kind and retried with back-off (never
+        slower than ``interval``), the mail staying on the server; one line says when the
+        dependency is back."""
         report = report or IngestReport()
         stop = stop or threading.Event()
+        self.server.backoff = Backoff(base=1.0, cap=interval)
+        self.database.backoff = Backoff(base=1.0, cap=interval)
         while not stop.is_set():
             try:
-                self.run_once(batch_size=batch_size, report=report, progress=progress)
-            except (ImapError, imaplib.IMAP4.abort, OSError, OperationalError) as exc:
-                log.warning("IMAP poll failed, retrying in %s s: %s", interval, exc)
+                self.run_once(batch_size=batch_size, report=report, progress=progress, stop=stop)
+            except (ImapError, imaplib.IMAP4.error, imaplib.IMAP4.abort, OSError) as exc:
+                self.database.ok()
+                stop.wait(self.server.failed(exc))
+                continue
+            except Exception as exc:
+                if not is_transient_database_error(exc):
+                    raise
+                self.server.ok()
+                stop.wait(self.database.failed(exc))
+                continue
+            self.server.ok()
+            self.database.ok()
             stop.wait(interval)
         return report
 
@@ -192,9 +215,13 @@ class ImapSource:
             if int(uid) <= last_uid:
                 self._mark_done(conn, int(uid))
 
-    def _messages(self, conn: imaplib.IMAP4, uids: list[int]) -> Iterator[SourceMessage]:
+    def _messages(
+        self, conn: imaplib.IMAP4, uids: list[int], stop: threading.Event | None = None
+    ) -> Iterator[SourceMessage]:
         source = f"imap:{self.config.mailbox_key}"
         for start in range(0, len(uids), FETCH_CHUNK):
+            if stop is not None and stop.is_set():
+                return
             chunk = uids[start : start + FETCH_CHUNK]
             data = _check(
                 conn.uid("FETCH", ",".join(map(str, chunk)), "(UID BODY.PEEK[])"), "FETCH"

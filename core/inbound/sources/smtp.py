@@ -1,11 +1,15 @@
-"""An SMTP receiver for the support address (aiosmtpd). It answers ``250`` only after the
+"""An SMTP receiver for the support address (aiosmtpd). It answers ``250 OK`` only after the
 message is committed and ``451`` if storing failed, so the sending server keeps the message
-and retries: SMTP's own queue is the safety net."""
+and retries: SMTP's own queue is the safety net. The ``250`` says nothing about what the
+message became (new ticket, reply, duplicate): a sender must not learn ticket numbers or
+whether an address has an open request. Stopping closes the port first, lets messages being
+stored finish (bounded), then ends the sessions; a sender cut off mid-way retries."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 
 from aiosmtpd.controller import Controller
@@ -17,6 +21,8 @@ from core.clock import Clock, system_clock
 from core.inbound.pipeline import IngestOutcome, ingest_bytes
 from core.settings import get_settings
 from core.store.engine import session_scope
+from core.workers.faults import Dependency, is_transient_database_error
+from core.workers.log_format import mask_address
 
 log = logging.getLogger("core.inbound")
 HARD_SIZE_LIMIT_FACTOR = 2
@@ -38,6 +44,11 @@ class InboundHandler:
         self.engine = engine
         self.clock = clock
         self.store = store or self._store
+        self.database = Dependency("database", log)
+        self.in_flight = 0
+        """Messages being stored right now (a clean stop waits for them)."""
+        self.accepted = 0
+        self.deferred = 0
 
     def _store(self, raw: bytes) -> IngestOutcome:
         with session_scope(self.engine) as session:
@@ -49,13 +60,21 @@ class InboundHandler:
             content = content.encode("utf-8", "surrogateescape")
         mail_from = (envelope.mail_from or "").strip("<>")
         raw = b"Return-Path: <" + mail_from.encode("ascii", "replace") + b">\r\n" + content
+        self.in_flight += 1
         try:
-            outcome = await asyncio.to_thread(self.store, raw)
-        except Exception:
-            log.exception("SMTP: could not store a message from %s", mail_from or "<>")
+            await asyncio.to_thread(self.store, raw)
+        except Exception as exc:
+            self.deferred += 1
+            if is_transient_database_error(exc):
+                self.database.failed(exc)
+            else:
+                log.exception("SMTP: could not store a message from %s", mask_address(mail_from))
             return "451 4.3.0 Could not store the message; please try again later"
-        ticket = f" (ticket #{outcome.ticket_id})" if outcome.ticket_id else ""
-        return f"250 2.0.0 Message accepted: {outcome.status}{ticket}"
+        finally:
+            self.in_flight -= 1
+        self.database.ok()
+        self.accepted += 1
+        return "250 OK"
 
 
 def start_receiver(
@@ -76,3 +95,17 @@ def start_receiver(
     )
     controller.start()
     return controller
+
+
+def stop_receiver(controller: Controller, *, grace: float) -> None:
+    """Stop listening, give messages being stored up to ``grace`` seconds to commit and be
+    answered, then end every session."""
+    handler: InboundHandler = controller.handler
+    loop, server = controller.loop, controller.server
+    if server is not None and loop.is_running():
+        loop.call_soon_threadsafe(server.close)
+    deadline = time.monotonic() + grace
+    while handler.in_flight and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.05)  # let the last reply leave before the sessions are cancelled
+    controller.stop()

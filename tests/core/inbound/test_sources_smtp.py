@@ -44,7 +44,7 @@ def send(port: int, raw: bytes, sender: str = "alice@example.com"):
 def test_message_sent_over_smtp_becomes_a_ticket(receiver, engine, clock):
     port = receiver()
     _errors, response = send(port, recovery_email(subject="Help over SMTP"))
-    assert response.startswith("2.0.0 Message accepted: ticket (ticket #1)")
+    assert response == "OK"
     inbox = Inbox(engine, clock)
     (row,) = inbox.inbound()
     assert row.source == "smtp" and row.status == "ticket"
@@ -67,3 +67,22 @@ def test_storage_failure_answers_451_so_the_sender_retries(receiver, engine, clo
         send(port, recovery_email())
     assert info.value.code == 451
     assert Inbox(engine, clock).inbound() == []
+
+
+def test_the_reply_tells_nothing_about_what_the_message_became(receiver, engine, clock):
+    """A plain ``250 OK`` for a new ticket, a reply threaded into it and a duplicate: the
+    reply is no oracle for ticket numbers or open requests."""
+    port = receiver()
+    first = recovery_email(subject="Locked out", message_id="<first@example.com>")
+    answers = [send(port, first)[1], send(port, first)[1]]
+    reply = recovery_email(
+        subject="Re: Locked out",
+        message_id="<second@example.com>",
+        in_reply_to="<first@example.com>",
+    )
+    answers.append(send(port, reply)[1])
+    assert answers == ["OK", "OK", "OK"]
+    assert sorted(r.status for r in Inbox(engine, clock).inbound()) in (
+        ["threaded", "ticket"],
+        ["duplicate", "threaded", "ticket"],
+    )

@@ -21,7 +21,11 @@ def rows(engine):
         return s.exec(select(OutboxEmail).order_by(OutboxEmail.id)).all()
 
 
-def test_delivers_multipart_mail_with_stable_headers_over_reused_connections(engine, clock, sink):
+def test_delivers_multipart_mail_with_stable_headers_over_reused_connections(
+    engine, clock, sink, monkeypatch
+):
+    monkeypatch.setenv("BACKOFFICE_SMTP_CONNECTIONS", "2")
+    get_settings.cache_clear()
     ids = queue_many(
         engine,
         clock,
