@@ -4,8 +4,10 @@ mail, and bounces (delivery status notifications)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from core.inbound.parsing import ParsedMessage
+if TYPE_CHECKING:  # parsing asks classify whether a senderless message is automatic
+    from core.inbound.parsing import ParsedMessage
 
 BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
 BULK_PRECEDENCE = ("bulk", "junk", "list")
@@ -24,6 +26,8 @@ def classify(parsed: ParsedMessage) -> Classification:
     local_part = parsed.from_addr.partition("@")[0].lower()
     if parsed.report_type == "delivery-status" or parsed.content_type == "multipart/report":
         return Classification("bounce", f"delivery report ({parsed.report_type or 'report'})")
+    if headers.get("from", "").replace(" ", "") == "<>":
+        return Classification("bounce", "null sender (From: <>)")
     if local_part in BOUNCE_SENDERS:
         return Classification("bounce", f"sent by {local_part.upper()}")
     if "return-path" in headers and headers["return-path"].replace(" ", "") in ("<>", ""):

@@ -22,6 +22,7 @@ from core.accounts.ssh_keys import (
 from core.accounts.tokens import hash_token, mask_token, redact_tokens
 from core.accounts.users import EMAIL_RE, USERNAME_RE
 from core.errors import MalformedPublicKey
+from core.inbound.own_text import own_text
 from core.settings import get_settings
 
 KINDS = (
@@ -188,11 +189,18 @@ def _claims(text: str, *, ignore: set[str]) -> Iterable[EvidenceItem]:
 
 
 def extract_evidence(
-    texts: Iterable[str], *, ignore_emails: Iterable[str] = ()
+    texts: Iterable[str],
+    *,
+    ignore_emails: Iterable[str] = (),
+    claim_texts: Iterable[str] | None = None,
 ) -> list[EvidenceItem]:
     """Every piece of evidence in ``texts`` (body first, then attachments), deduplicated, in
-    the order found. ``ignore_emails`` (e.g. the support address) are not claims."""
+    the order found. Claims (the account named) are read from ``claim_texts`` only (see
+    ``ParsedMessage.claim_texts``), or, without it, from the sender's own text of each of
+    ``texts``: a quoted reply or a forwarded message names someone else's account as
+    easily. ``ignore_emails`` (e.g. the support address) are not claims."""
     ignore = {e.lower() for e in ignore_emails}
+    texts = list(texts)
     found: dict[tuple[str, str, str | None], EvidenceItem] = {}
     for text in texts:
         if not text:
@@ -200,6 +208,10 @@ def extract_evidence(
         for extractor in (_tokens, _ssh_keys, _fingerprints, _signatures):
             for item in extractor(text):
                 found.setdefault((item.kind, item.value, item.token_hash), item)
+    sources = list(claim_texts) if claim_texts is not None else [own_text(t) for t in texts if t]
+    for text in sources:
+        if not text:
+            continue
         for item in _claims(redact_tokens(text), ignore=ignore):
             found.setdefault((item.kind, item.value.lower(), None), item)
     return list(found.values())

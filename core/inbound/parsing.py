@@ -1,27 +1,44 @@
 """Raw bytes into a ``ParsedMessage``: the standard library parser with its modern policy
-(``mail_policy``) plus the decoding fallbacks real mail needs (wrong or unknown charsets,
-8-bit headers, HTML-only bodies, nested ``message/rfc822``). Pure: no database, no clock."""
+(``mail_policy``), read never worse than that policy shows it: charsets through
+``charsets``, every MIME branch walked for attachments and evidence, the body chosen the
+way ``EmailMessage.get_body`` chooses it, senders checked by ``senders``, and every read
+bounded (``limits``, ``html_text``). Pure: no database, no clock."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 from dataclasses import dataclass, field
-from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.policy import compat32
-from email.utils import getaddresses
-
-import html2text
 
 from core.errors import InvalidInput
+from core.inbound.charsets import decode_bytes, decode_words, recover_8bit
+from core.inbound.classify import classify
+from core.inbound.html_text import MAX_CONVERTED_HTML, html_to_text, strip_tags
+from core.inbound.limits import MAX_HEADER_CHARS, MAX_NESTED_MESSAGES, structure_problem
 from core.inbound.mail_policy import parse_bytes
+from core.inbound.own_text import own_text
 from core.inbound.redaction import hidden_token
+from core.inbound.sanitize import clean_body, clean_line
+from core.inbound.senders import choose_sender
+
+__all__ = [
+    "Attachment",
+    "ParsedMessage",
+    "UnparseableMessage",
+    "decode_bytes",
+    "header_message_id",
+    "message_ids",
+    "parse_message",
+]
 
 MSGID_RE = re.compile(r"<[^<>\s]{1,900}>")
 TEXT_ATTACHMENT_SUFFIXES = (".pub", ".sig", ".txt", ".asc", ".pem", ".key")
 MAX_TEXT_ATTACHMENT = 256 * 1024
-FALLBACK_CHARSETS = ("utf-8", "cp1252")
+BODY_TYPES = ("text/plain", "text/html")
+PREFERENCE = ("text/plain", "text/html")
+"""``get_body(('plain', 'html'))``: the plain text first, else the HTML."""
 
 
 class UnparseableMessage(InvalidInput):
@@ -63,6 +80,11 @@ class ParsedMessage:
     sender_problem: str | None = None
     """Why the From is not a valid RFC 5322 addr-spec (None when it is): such a request
     becomes a flagged ticket and is never acknowledged."""
+    own_text: str = ""
+    """The part of the body its sender wrote for this message (``own_text``): no quoted
+    reply, forwarded message, signature or newsletter footer."""
+    notes: list[str] = field(default_factory=list)
+    """Where a bound made the reading simpler than the full one (for staff)."""
 
     @property
     def thread_ids(self) -> list[str]:
@@ -74,8 +96,14 @@ class ParsedMessage:
         """Every text evidence may hide in: subject, body, then textual attachments."""
         return [self.subject, self.body_text, *(a.text for a in self.attachments if a.text)]
 
+    def claim_texts(self) -> list[str]:
+        """The texts a claimed account may be read from: the subject and the sender's own
+        new text, never quoted, forwarded or attached material."""
+        return [self.subject, self.own_text]
+
 
 CLASSIFY_HEADERS = (
+    "from",
     "auto-submitted",
     "precedence",
     "x-auto-response-suppress",
@@ -91,74 +119,26 @@ def message_ids(value: str | None) -> list[str]:
     return MSGID_RE.findall(value or "")
 
 
-def _recover_text(value: str, charset: str | None = None) -> str:
-    """Header values parsed from bytes keep undecodable octets as surrogates; turn them back
-    into bytes and decode them with the best charset we can guess, so nothing un-storable
-    (lone surrogates) reaches the database."""
-    try:
-        value.encode("utf-8")
-        return value
-    except UnicodeEncodeError:
-        data = value.encode("utf-8", "surrogateescape")
-    return decode_bytes(data, charset)
-
-
-def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Decode with the declared charset, else UTF-8, else cp1252; never raises."""
-    for candidate in (charset, *FALLBACK_CHARSETS):
-        if not candidate:
-            continue
-        try:
-            return data.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return data.decode("latin-1", "replace")
-
-
-def _raw_header(msg: Message, name: str) -> str | None:
-    """The first ``name`` header as received (undecodable octets kept as surrogates)."""
+def _raw_headers(msg: Message, name: str) -> list[str]:
+    """Every ``name`` header as received, unfolded and cut to ``MAX_HEADER_CHARS``
+    (undecodable octets kept as surrogates)."""
     name = name.lower()
-    for key, value in msg.raw_items():
-        if key.lower() == name:
-            return " ".join(str(value).split())
-    return None
+    return [
+        " ".join(str(value)[:MAX_HEADER_CHARS].split())
+        for key, value in msg.raw_items()
+        if key.lower() == name
+    ]
 
 
-def _has_surrogates(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def _decode_words(value: str) -> str:
-    """RFC 2047 encoded words decoded (``email.header``: the same decoder the modern policy
-    uses, without building a header object, which costs more than the parse)."""
-    if "=?" not in value:
-        return value
-    try:
-        return str(make_header(decode_header(value)))
-    except Exception:  # a damaged encoded word: keep the text as written
-        return value
+def _header_text(value: str, charset: str | None) -> str:
+    """One header value as text: raw 8-bit octets (UTF-8 first, then ``charset``), then
+    RFC 2047 words, then cleaned to one line."""
+    return clean_line(decode_words(recover_8bit(value, charset), charset))
 
 
 def _header(msg: Message, name: str, charset: str | None) -> str:
-    """One header decoded (RFC 2047); raw 8-bit values decoded with the best charset guess."""
-    value = _raw_header(msg, name)
-    if not value:
-        return ""
-    if _has_surrogates(value):
-        return _recover_text(value, charset)
-    return " ".join(_decode_words(value).split())
-
-
-def _sender(msg: Message, charset: str | None) -> tuple[str, str]:
-    value = _recover_text(_raw_header(msg, "from") or "", charset)
-    for name, addr in getaddresses([value]):
-        if "@" in addr:
-            return addr.strip().lower(), " ".join(_decode_words(name).split())
-    return "", ""
+    values = _raw_headers(msg, name)
+    return _header_text(values[0], charset) if values else ""
 
 
 def _plain_headers(part: Message) -> None:
@@ -168,32 +148,52 @@ def _plain_headers(part: Message) -> None:
     part.policy = compat32
 
 
-def _html_to_text(html: str) -> str:
-    """HTML is converted, never rendered; no wrapping, so keys and tokens stay on one line."""
-    converter = html2text.HTML2Text()
-    converter.body_width = 0
-    converter.ignore_images = True
-    converter.unicode_snob = True
-    return converter.handle(html)
-
-
-def _part_text(part: Message) -> str:
-    payload = part.get_payload(decode=True)
-    if not isinstance(payload, bytes):
-        payload = str(payload or "").encode("utf-8", "surrogateescape")
+def _charset(part: Message) -> str | None:
     try:
-        charset = part.get_content_charset()
+        return part.get_content_charset()
     except Exception:  # a broken charset parameter means "guess"
-        charset = None
-    return decode_bytes(payload, charset)
+        return None
 
 
-def _filename(part: Message) -> str | None:
+def _payload_bytes(part: Message) -> bytes:
+    payload = part.get_payload(decode=True)
+    if isinstance(payload, bytes):
+        return payload
+    return str(part.get_payload() or "").encode("utf-8", "surrogateescape")
+
+
+def _param(part: Message, name: str, header: str) -> str | tuple | None:
+    """A header parameter; a header longer than ``MAX_HEADER_CHARS`` is read from its
+    start only (the parameter parser is quadratic in quotes and semicolons)."""
+    value = part.get(header)
+    if value is None:
+        return None
+    if len(str(value)) > MAX_HEADER_CHARS:
+        probe = Message()
+        probe[header] = str(value)[:MAX_HEADER_CHARS]
+        part = probe
+    return part.get_param(name, header=header)
+
+
+def _filename(part: Message, charset: str | None) -> str | None:
+    """The attachment's name: RFC 2231 (decoded with its charset's superset), else an
+    RFC 2047 or raw 8-bit name (Outlook writes both) decoded like a header."""
     try:
-        name = part.get_filename()
+        value = _param(part, "filename", "content-disposition")
+        if value is None:
+            value = _param(part, "name", "content-type")
     except Exception:  # RFC 2231 damage: keep the part, drop the name
         return None
-    return _recover_text(name) if name else None
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        encoding, _language, text = value
+        name = decode_bytes(str(text).encode("raw-unicode-escape", "surrogateescape"), encoding)
+    else:
+        name = str(value)
+    if name.startswith('"') and name.endswith('"') and len(name) > 1:
+        name = name[1:-1]
+    return _header_text(name[:MAX_HEADER_CHARS], charset) or None
 
 
 def _disposition(part: Message) -> str | None:
@@ -203,131 +203,223 @@ def _disposition(part: Message) -> str | None:
         return None
 
 
+def _find_body_priority(part: Message) -> int | None:
+    """The best ``PREFERENCE`` rank a body inside ``part`` can have, as ``get_body``
+    looks for one (attachments skipped, ``multipart/related`` through its start part)."""
+    if _disposition(part) == "attachment":
+        return None
+    ctype = part.get_content_type()
+    if ctype in PREFERENCE:
+        return PREFERENCE.index(ctype)
+    if not part.is_multipart():
+        return None
+    children = _children(part)
+    if ctype == "multipart/related":
+        children = children[:1] if children else []
+        start = _related_start(part)
+        children = [start] if start is not None else children
+    ranks = [r for r in map(_find_body_priority, children) if r is not None]
+    return min(ranks) if ranks else None
+
+
+def _children(part: Message) -> list[Message]:
+    payload = part.get_payload()
+    return [c for c in payload if isinstance(c, Message)] if isinstance(payload, list) else []
+
+
+def _related_start(part: Message) -> Message | None:
+    """The root of a ``multipart/related`` (its ``start`` parameter, else the first part)."""
+    children = _children(part)
+    start = part.get_param("start")
+    if isinstance(start, str):
+        for child in children:
+            _plain_headers(child)
+            if str(child.get("content-id", "")).strip() == start.strip():
+                return child
+    return children[0] if children else None
+
+
 class _Walker:
-    """Collects body texts and attachments from a MIME tree (one pass, no recursion limit
-    surprises: nested messages deeper than ``MAX_DEPTH`` are listed but not opened)."""
+    """Collects body texts and attachments from every branch of a MIME tree. The body is
+    what ``get_body`` would pick (plus further inline text parts of a ``multipart/mixed``,
+    which mail clients split around inline images); the other renderings of a
+    ``multipart/alternative`` are skipped, but attachments are taken from every branch.
+    Nested messages are opened ``MAX_NESTED_MESSAGES`` deep."""
 
-    MAX_DEPTH = 8
-
-    def __init__(self, depth: int = 0) -> None:
+    def __init__(self, depth: int = 0, budget: list[int] | None = None) -> None:
         self.depth = depth
         self.bodies: list[str] = []
+        self.named_texts: list[str] = []
+        """Inline text parts with a file name: the body when there is no other text."""
         self.attachments: list[Attachment] = []
         self.original_ids: list[str] = []
+        self.notes: list[str] = []
+        self.html_budget = budget if budget is not None else [MAX_CONVERTED_HTML]
+        """Characters of HTML this message may still convert in full (shared, mutable)."""
 
-    def walk(self, part: Message, *, in_report: bool = False) -> None:
+    def texts(self) -> list[str]:
+        return self.bodies or self.named_texts[:1]
+
+    def walk(self, part: Message, *, in_report: bool = False, alternate: bool = False) -> None:
+        """``alternate``: inside a rendering of a ``multipart/alternative`` that was not
+        chosen (its text parts are another rendering of the body, its files still count)."""
         _plain_headers(part)
         ctype = part.get_content_type()
         if ctype == "message/rfc822":
             self._nested(part, in_report=in_report)
             return
         if part.is_multipart():
-            children = [c for c in part.get_payload() if isinstance(c, Message)]
-            if ctype == "multipart/alternative" and children:
-                self.walk(self._best_alternative(children), in_report=in_report)
-                return
-            report = in_report or ctype == "multipart/report"
-            for child in children:
-                self.walk(child, in_report=report)
+            self._multipart(part, ctype, in_report=in_report, alternate=alternate)
             return
         if ctype == "text/rfc822-headers":
             headers = parse_bytes(part.get_payload(decode=True) or b"", headers_only=True)
             self.original_ids += message_ids(str(headers.get("message-id", "")))
-        filename = _filename(part)
-        maintype = part.get_content_maintype()
-        if (
-            maintype == "text"
-            and _disposition(part) != "attachment"
-            and not filename
-            and ctype in ("text/plain", "text/html")
-        ):
-            text = _part_text(part)
-            self.bodies.append(_html_to_text(text) if ctype == "text/html" else text)
+        if part.get_content_maintype() == "multipart":  # its boundary never came: keep the text
+            if not alternate:
+                self.bodies.append(self._text(part, "text/plain"))
             return
-        payload = part.get_payload(decode=True)
-        size = len(payload) if isinstance(payload, bytes) else 0
+        filename = _filename(part, _charset(part))
+        body_like = ctype in BODY_TYPES and _disposition(part) != "attachment"
+        if body_like and not filename:
+            if not alternate:
+                self.bodies.append(self._text(part, ctype))
+            return
+        payload = _payload_bytes(part)
+        size = len(payload)
         text = None
-        textual = maintype == "text" or (
+        textual = part.get_content_maintype() == "text" or (
             filename is not None and filename.lower().endswith(TEXT_ATTACHMENT_SUFFIXES)
         )
         if textual and size <= MAX_TEXT_ATTACHMENT:
-            text = _part_text(part)
-            if ctype == "text/html":
-                text = _html_to_text(text)
-        digest = hashlib.sha256(payload).hexdigest() if isinstance(payload, bytes) else None
+            text = self._text(part, ctype)
+            if body_like and not alternate:
+                self.named_texts.append(text)
+        digest = hashlib.sha256(payload).hexdigest()
         self.attachments.append(Attachment(filename, ctype, size, text, digest))
 
-    @staticmethod
-    def _best_alternative(children: list[Message]) -> Message:
-        for wanted in ("text/plain", "text/html"):
-            for child in children:
-                if child.get_content_type() == wanted:
-                    return child
-        return children[0]
+    def _multipart(self, part: Message, ctype: str, *, in_report: bool, alternate: bool) -> None:
+        children = _children(part)
+        in_report = in_report or ctype == "multipart/report"
+        chosen: Message | None = None
+        if ctype == "multipart/alternative" and children:
+            ranked = [
+                (r, i) for i, c in enumerate(children) if (r := _find_body_priority(c)) is not None
+            ]
+            chosen = children[min(ranked)[1]] if ranked else children[-1]
+        elif ctype == "multipart/related" and children:
+            chosen = _related_start(part)
+        for child in children:
+            other = chosen is not None and child is not chosen
+            self.walk(child, in_report=in_report, alternate=alternate or other)
+
+    def _text(self, part: Message, ctype: str) -> str:
+        text = decode_bytes(_payload_bytes(part), _charset(part))
+        if ctype == "text/html":
+            text = self._html(text)
+        return clean_body(text)
+
+    def _html(self, html: str) -> str:
+        if len(html) > self.html_budget[0]:
+            self.notes.append(
+                f"HTML of {len(html)} characters read by a plain tag strip (the message's "
+                f"{MAX_CONVERTED_HTML} characters of full conversion were used up)"
+            )
+            return strip_tags(html)
+        text, note = html_to_text(html)
+        self.html_budget[0] -= len(html)
+        if note:
+            self.notes.append(note)
+        return text
 
     def _nested(self, part: Message, *, in_report: bool) -> None:
         payload = part.get_payload()
         inner = payload[0] if isinstance(payload, list) and payload else None
+        filename = _filename(part, None)
         if not isinstance(inner, Message):
-            self.attachments.append(Attachment(_filename(part), "message/rfc822", 0))
+            data = _payload_bytes(part)
+            self.attachments.append(
+                Attachment(
+                    filename, "message/rfc822", len(data), None, hashlib.sha256(data).hexdigest()
+                )
+            )
             return
+        _plain_headers(inner)
         subject = _header(inner, "subject", None)
         if in_report:
             self.original_ids += message_ids(_header(inner, "message-id", None))
         text = None
-        if self.depth < self.MAX_DEPTH:
-            sub = _Walker(self.depth + 1)
+        if self.depth < MAX_NESTED_MESSAGES:
+            sub = _Walker(self.depth + 1, self.html_budget)
             sub.walk(inner)
             self.original_ids += sub.original_ids
-            sub_texts = sub.bodies + [a.text for a in sub.attachments if a.text]
+            self.notes += sub.notes
+            sub_texts = sub.texts() + [a.text for a in sub.attachments if a.text]
             text = "\n\n".join(sub_texts)[:MAX_TEXT_ATTACHMENT]
-        size = len(text.encode()) if text else 0
+        else:
+            self.notes.append(f"messages nested over {MAX_NESTED_MESSAGES} deep were not opened")
+        data = text.encode() if text else b""
         self.attachments.append(
-            Attachment(_filename(part) or subject or None, "message/rfc822", size, text)
+            Attachment(
+                filename or subject or None,
+                "message/rfc822",
+                len(data),
+                text,
+                hashlib.sha256(data).hexdigest(),
+            )
         )
 
 
 def parse_message(raw: bytes, *, max_bytes: int) -> ParsedMessage:
     """Parse ``raw``; raise ``UnparseableMessage`` (with a reason for staff) when it is too
-    large or has no usable sender. Any other oddity is decoded as well as possible."""
+    large or too deeply structured, or has no sender at all and is not automatic mail. A
+    sender that is not a valid address is kept, with ``sender_problem`` saying why. Any
+    other oddity is decoded as well as possible."""
     if len(raw) > max_bytes:
         raise UnparseableMessage(f"message of {len(raw)} bytes exceeds the {max_bytes}-byte limit")
-    msg: EmailMessage = parse_bytes(raw)
-    _plain_headers(msg)
+    problem = structure_problem(raw)
+    if problem:
+        raise UnparseableMessage(problem)
     try:
-        body_charset = msg.get_content_charset()
-    except Exception:  # damaged input: fall back, never lose the message
-        body_charset = None
-    from_addr, from_name = _sender(msg, body_charset)
-    if not from_addr:
-        raise UnparseableMessage("no sender address (From) could be read")
+        msg: EmailMessage = parse_bytes(raw)
+        _plain_headers(msg)
+        walker = _Walker()
+        walker.walk(msg)
+    except RecursionError:
+        raise UnparseableMessage("MIME structure nested too deeply to read") from None
+    body_charset = _charset(msg)
+    sender = choose_sender(recover_8bit(v, body_charset) for v in _raw_headers(msg, "from"))
     headers: dict[str, str] = {}
     for name, value in msg.raw_items():
         key = name.lower()
         if key in CLASSIFY_HEADERS:
-            text = _recover_text(" ".join(str(value).split()))
+            text = clean_line(recover_8bit(str(value)[:MAX_HEADER_CHARS]))
             headers[key] = f"{headers[key]}, {text}" if key in headers else text
-    walker = _Walker()
-    walker.walk(msg)
     report_type = None
     if msg.get_content_type() == "multipart/report":
-        report_type = (msg.get_param("report-type") or "").lower() or None  # type: ignore[union-attr]
+        report_type = (str(_param(msg, "report-type", "content-type") or "")).lower() or None
     message_id = message_ids(_header(msg, "message-id", None))
-    return ParsedMessage(
+    body = "\n\n".join(walker.texts()).strip("\n")
+    parsed = ParsedMessage(
         message_id=message_id[0] if message_id else None,
-        from_addr=from_addr,
-        from_name=from_name,
+        from_addr=sender.addr,
+        from_name=sender.name,
         subject=_header(msg, "subject", body_charset),
         in_reply_to=message_ids(_header(msg, "in-reply-to", None)),
-        references=message_ids(_header(msg, "references", None)),
-        body_text="\n\n".join(walker.bodies).strip("\n"),
+        references=message_ids(_header_text(" ".join(_raw_headers(msg, "references")), None)),
+        body_text=body,
         attachments=walker.attachments,
         headers=headers,
         content_type=msg.get_content_type(),
         report_type=report_type,
         original_message_ids=walker.original_ids,
         hides_token=_hidden_token(msg),
+        sender_problem=sender.problem,
+        own_text=own_text(body),
+        notes=walker.notes,
     )
+    if not sender.addr and classify(parsed).kind == "request":
+        raise UnparseableMessage(sender.problem or "no sender address (From) could be read")
+    return parsed
 
 
 def _hidden_token(msg: Message) -> bool:

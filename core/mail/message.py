@@ -20,6 +20,8 @@ EXTRA_HEADERS = ("In-Reply-To", "References", "Auto-Submitted")
 """The only headers a queued row may add; anything else in ``OutboxEmail.headers`` is refused."""
 MESSAGE_ID_RE = re.compile(r"<[^<>@\s]+@[^<>@\s]+>")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_LINE_BREAK_RE = re.compile(r"[\r\n]")
+_TEXT_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 def header_value(name: str, value: str) -> str:
@@ -28,6 +30,16 @@ def header_value(name: str, value: str) -> str:
     if _CONTROL_RE.search(value):
         raise HeaderInjection(f"The {name} header holds a line break or control character.")
     return value
+
+
+def header_text(name: str, value: str) -> str:
+    """A free-text header (Subject, a display name) built from a clean value: a stored
+    subject may quote a control character from inbound mail, which must not make every
+    email that quotes it fail for good, so control characters become spaces. A line break
+    can only come from a bug or an attack and is still refused (``HeaderInjection``)."""
+    if _LINE_BREAK_RE.search(value):
+        raise HeaderInjection(f"The {name} header holds a line break.")
+    return " ".join(_TEXT_CONTROL_RE.sub(" ", value).split())
 
 
 def single_address(name: str, value: str) -> Address:
@@ -53,13 +65,13 @@ def build_message(row: OutboxEmail, *, settings: Settings | None = None) -> Emai
     support = single_address("From", settings.support_address)
     msg = EmailMessage(policy=POLICY)
     msg["From"] = Address(
-        display_name=header_value("From", settings.support_name),
+        display_name=header_text("From", settings.support_name),
         username=support.username,
         domain=support.domain,
     )
     msg["To"] = single_address("To", row.to_addr)
     msg["Reply-To"] = support
-    msg["Subject"] = header_value("Subject", row.subject)
+    msg["Subject"] = header_text("Subject", row.subject)
     msg["Date"] = format_datetime(row.created_at)
     if not MESSAGE_ID_RE.fullmatch(header_value("Message-ID", row.message_id)):
         raise HeaderInjection("The Message-ID must look like <id@host>.")

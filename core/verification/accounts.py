@@ -49,7 +49,9 @@ def resolve_account(
     users: Mapping[str, User | None] | None = None,
 ) -> Resolution:
     """The claimed account, else the account whose email sent the ticket. Claims naming
-    different accounts resolve to none (staff must ask); every mismatch is flagged.
+    different accounts resolve to none (staff must ask); every mismatch is flagged, and a
+    claim that wins over the sender says so on the report (a claim is text anyone can
+    type; the sender address is at least the mailbox the answer goes to).
     ``users`` is a ``find_users`` result covering the claims and the sender, if the caller
     has one."""
     claims = _claims(ticket, evidence)
@@ -87,15 +89,23 @@ def resolve_account(
     res.checks.append(Check("account", "pass", f"Account {res.user.username} found from {how}."))
     if unknown:
         res.flags.append(f"Some claims match no account: {', '.join(unknown)}.")
-    if (ticket.requester_email or "").strip().lower() == res.user.email:
+    if requester == res.user.email:
         res.checks.append(
             Check("sender_address", "pass", "The sender is the account's email on file.")
         )
-    else:
-        res.checks.append(
-            Check("sender_address", "fail", "The sender is not the account's email on file.")
+        return res
+    res.checks.append(
+        Check("sender_address", "fail", "The sender is not the account's email on file.")
+    )
+    res.flags.append("Sender address is not the account's email on file.")
+    if sender is not None and sender.id != res.user.id:
+        res.flags.append(
+            f"The sender address belongs to another account ({sender.username}); {how} "
+            f"was preferred over it, naming {res.user.username}."
         )
-        res.flags.append("Sender address is not the account's email on file.")
-        if sender is not None and sender.id != res.user.id:
-            res.flags.append(f"The sender address belongs to another account ({sender.username}).")
+    elif claimed:
+        res.flags.append(
+            f"Account {res.user.username} comes from {how} only: the sender address "
+            f"{ticket.requester_email} matches no account."
+        )
     return res
