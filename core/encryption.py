@@ -57,6 +57,20 @@ def _fernet(key_setting: str | None, key_file: Path) -> Fernet:
     return Fernet(_load_or_create_key_file(key_file))
 
 
+@lru_cache
+def _derived(key_setting: str | None, key_file: Path, label: bytes) -> bytes:
+    material = key_setting.encode() if key_setting else _load_or_create_key_file(key_file)
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(material)
+
+
+def derived_key(label: bytes) -> bytes:
+    """A 32-byte key for one purpose (``label``), derived with HKDF from the same secret as
+    the encryption key (``BACKOFFICE_SECRET_KEY`` or the key file); never stored anywhere."""
+    settings = get_settings()
+    key = settings.secret_key.get_secret_value() if settings.secret_key else None
+    return _derived(key, settings.resolved_key_file(), label)
+
+
 def _current() -> Fernet:
     settings = get_settings()
     key = settings.secret_key.get_secret_value() if settings.secret_key else None

@@ -41,6 +41,11 @@ class Throttled(DomainError):
         super().__init__(f"This account is {what}; try again in {retry_after_seconds} s.")
 
 
+class Forbidden(DomainError):
+    """The acting staff member is unknown, deactivated, lacks the role the action needs, or
+    is the same person as the one whose confirmation a two-person action waits for."""
+
+
 class MalformedPublicKey(InvalidInput):
     pass
 

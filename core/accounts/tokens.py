@@ -1,8 +1,15 @@
-"""Personal access tokens: ``hf_`` + 34 letters, shown once, stored as SHA-256 + last 4."""
+"""Personal access tokens: ``hf_`` + 34 letters, shown once, stored as a keyed hash + last 4.
+
+The hash is HMAC-SHA256 over the token's SHA-256, with a key derived from the server's
+secret (``BACKOFFICE_SECRET_KEY`` or the key file), which is not in the database: a dump
+alone cannot be searched for a token offline. Hashing the SHA-256 (not the token) is what
+let migration 0008 key the hashes stored before, without the tokens."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import re
 import secrets
 import string
@@ -11,8 +18,10 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from core.accounts.token_text import FoundToken, find_tokens, mask_found
 from core.audit import record_event
 from core.clock import Clock, system_clock
+from core.encryption import derived_key
 from core.errors import InvalidInput, NotFound
 from core.store.tables import AccessToken, User
 
@@ -20,12 +29,21 @@ TOKEN_PREFIX = "hf_"
 TOKEN_LETTERS = string.ascii_letters
 TOKEN_BODY_LENGTH = 34
 TOKEN_RE = re.compile(r"hf_[A-Za-z]{34}")
-"""Matches a token inside text; callers check word boundaries where it matters."""
+"""The exact form of a token; ``find_tokens`` finds the disguised ones too."""
+HASH_SCHEME = "k1$"
+"""Prefix of a keyed hash, so migration 0008 converts each stored hash exactly once."""
+HASH_KEY_LABEL = b"backoffice access-token hashes"
+
+
+def keyed_hash(sha256_hex: str) -> str:
+    """The stored form of a token whose SHA-256 (hex) is ``sha256_hex``."""
+    mac = hmac.new(derived_key(HASH_KEY_LABEL), sha256_hex.encode("ascii"), hashlib.sha256)
+    return HASH_SCHEME + base64.urlsafe_b64encode(mac.digest()).decode("ascii").rstrip("=")
 
 
 def hash_token(token: str) -> str:
-    """SHA-256 hex; a token has ~194 random bits, so no salt or slow hash is needed."""
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
+    """The keyed hash a token is stored and looked up by (see the module docstring)."""
+    return keyed_hash(hashlib.sha256(token.encode("ascii")).hexdigest())
 
 
 def mask_token(last4: str) -> str:
@@ -33,8 +51,14 @@ def mask_token(last4: str) -> str:
 
 
 def redact_tokens(text: str) -> str:
-    """Replace every access token in ``text`` with its masked form (last 4 kept)."""
-    return TOKEN_RE.sub(lambda m: mask_token(m.group(0)[-4:]), text)
+    """Replace every access token in ``text``, disguised or not (``find_tokens``), with its
+    masked form (last 4 kept)."""
+    return mask_found(text, lambda found: mask_token(found.last4))
+
+
+def tokens_in(text: str) -> list[FoundToken]:
+    """The tokens a person wrote in ``text``, for verification (hash each ``.token``)."""
+    return find_tokens(text)
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,24 @@ from core.audit import record_event
 from core.clock import Clock, system_clock
 from core.decisions import emails
 from core.decisions.transitions import load_actionable, transition
-from core.errors import InsufficientEvidence, InvalidInput, NotFound, TicketAlreadyDecided
+from core.errors import (
+    Forbidden,
+    InsufficientEvidence,
+    InvalidInput,
+    NotFound,
+    TicketAlreadyDecided,
+)
 from core.mail.render import RenderedEmail, render_email
-from core.store.tables import AccessToken, AuditEvent, Ticket, User
+from core.staff.authorization import StaffRef, authorize
+from core.staff.identity import StaffIdentity
+from core.store.tables import AccessToken, AuditEvent, StaffMember, Ticket, User
 from core.twofactor import reset_two_factor
 from core.verification import VerificationReport, compute_report, store_report
 
 APPROVED_ACTION = "ticket.approved"
+FIRST_APPROVAL_ACTION = "ticket.approval_awaiting_confirmation"
+AWAITING_CONFIRMATION = "awaiting_confirmation"
+"""``Decision.status`` of a first approval on a high-value account: nothing changed yet."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,81 @@ def _approvable(report: VerificationReport, override_reason: str | None) -> None
     raise InsufficientEvidence("No evidence matches the account; it cannot be approved.")
 
 
+def high_value_reason(session: Session, user: User) -> str | None:
+    """Why resetting ``user`` needs two people (a staff account, or an account marked high
+    value), else None."""
+    if session.get(StaffMember, user.id) is not None:
+        return f"{user.username} is a staff account"
+    if user.high_value:
+        return f"{user.username} is marked as a high-value account"
+    return None
+
+
+def _first_approval(session: Session, ticket: Ticket) -> AuditEvent | None:
+    """The pending first approval, if it was given on the ticket as it is now (any change
+    since, such as a new email, voids it: the confirmer must see what the approver saw)."""
+    event = session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.ticket_id == ticket.id, AuditEvent.action == FIRST_APPROVAL_ACTION)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+    if event is None or (event.details or {}).get("version") != ticket.version:
+        return None
+    return event
+
+
+def _hold_for_confirmation(
+    session: Session,
+    ticket: Ticket,
+    *,
+    member: StaffIdentity,
+    why: str,
+    report: VerificationReport,
+    override: str | None,
+    now: datetime,
+    clock: Clock,
+) -> Decision:
+    """First approval of a high-value reset: flag the ticket, record who approved on which
+    version, change no account. A different admin must confirm (``approve_ticket`` again)."""
+    transition(
+        session,
+        ticket,
+        staff=member.username,
+        version=ticket.version,
+        now=now,
+        values={
+            "flagged": True,
+            "flag_reason": f"High-value account ({why}): approved by {member.username}, "
+            "awaiting confirmation by a different admin.",
+        },
+    )
+    store_report(session, report)
+    record_event(
+        session,
+        action=FIRST_APPROVAL_ACTION,
+        actor=member.actor,
+        user_id=report.user_id,
+        ticket_id=ticket.id,
+        details={
+            "version": ticket.version,
+            "reason": why,
+            "strength": report.strength,
+            "override_reason": override,
+        },
+        clock=clock,
+    )
+    return Decision(
+        ticket_id=ticket.id,
+        status=AWAITING_CONFIRMATION,
+        staff=member.username,
+        at=now,
+        version=ticket.version,
+        strength=report.strength,
+        override_reason=override,
+    )
+
+
 def _exposed_tokens(session: Session, report: VerificationReport) -> list[AccessToken]:
     return [session.get(AccessToken, tid) for tid in report.exposed_token_ids]
 
@@ -80,16 +166,21 @@ def approve_ticket(
     session: Session,
     *,
     ticket_id: int,
-    staff: str,
+    staff: StaffRef,
     reason: str | None = None,
     expected_version: int | None = None,
     clock: Clock = system_clock,
 ) -> Decision:
     """Approve on strong evidence (or weak evidence with ``reason`` as the recorded
     override): reset the account's 2FA, revoke the access tokens the ticket exposed, mark
-    the ticket approved, audit it and queue the approval email(s). Raises
-    ``InsufficientEvidence``, ``TicketAlreadyDecided``, ``TicketLocked``, ``TicketChanged``."""
+    the ticket approved, audit it and queue the approval email(s). ``staff`` must be an
+    active agent or admin. A staff or high-value account takes two people: the first
+    approval only flags the ticket (status ``awaiting_confirmation``) and a different admin
+    confirms by approving it again. Raises ``Forbidden``, ``InsufficientEvidence``,
+    ``TicketAlreadyDecided``, ``TicketLocked``, ``TicketChanged``."""
     now = clock()
+    member = authorize(session, staff, "decide")
+    staff = member.username
     ticket = load_actionable(
         session, ticket_id=ticket_id, staff=staff, now=now, expected_version=expected_version
     )
@@ -99,6 +190,28 @@ def approve_ticket(
     report = compute_report(session, ticket, clock=clock)
     _approvable(report, override)
     user = session.get(User, report.user_id)
+    confirmation: dict[str, Any] = {}
+    why = high_value_reason(session, user)
+    if why is not None:
+        first = _first_approval(session, ticket)
+        if first is None:
+            return _hold_for_confirmation(
+                session,
+                ticket,
+                member=member,
+                why=why,
+                report=report,
+                override=override,
+                now=now,
+                clock=clock,
+            )
+        if first.actor == member.actor:
+            raise Forbidden(
+                f"{why}: you gave the first approval; a different admin must confirm it."
+            )
+        authorize(session, member, "confirm_high_value")
+        override = override or (first.details or {}).get("override_reason")
+        confirmation = {"first_approval_by": first.actor, "high_value": why}
     transition(
         session,
         ticket,
@@ -140,6 +253,7 @@ def approve_ticket(
             "checks": [f"{c.name}:{c.result}: {c.reason}" for c in report.checks],
             "flags": report.flags,
             "revoked_tokens": [{"id": t.id, "last4": t.last4} for t in tokens],
+            **confirmation,
         },
         clock=clock,
     )
@@ -183,7 +297,7 @@ def _answer_requester(
     session: Session,
     *,
     ticket_id: int,
-    staff: str,
+    member: StaffIdentity,
     expected_version: int | None,
     clock: Clock,
     values: dict[str, Any],
@@ -195,6 +309,7 @@ def _answer_requester(
     """A decision that changes no account: the guarded transition, its audit event and one
     email to the requester, threaded under their last message."""
     now = clock()
+    staff = member.username
     ticket = load_actionable(
         session, ticket_id=ticket_id, staff=staff, now=now, expected_version=expected_version
     )
@@ -232,25 +347,26 @@ def deny_ticket(
     session: Session,
     *,
     ticket_id: int,
-    staff: str,
+    staff: StaffRef,
     reason: str,
     expected_version: int | None = None,
     clock: Clock = system_clock,
 ) -> Decision:
     """Deny with a reason (sent to the requester, with how to follow up); nothing changes on
-    any account."""
+    any account. ``staff`` must be an active agent or admin (else ``Forbidden``)."""
     reason = _required(reason, "reason for the denial")
+    member = authorize(session, staff, "decide")
     now = clock()
     return _answer_requester(
         session,
         ticket_id=ticket_id,
-        staff=staff,
+        member=member,
         expected_version=expected_version,
         clock=clock,
         values={
             "status": "denied",
             "decided_at": now,
-            "decided_by": staff,
+            "decided_by": member.username,
             "decision_reason": reason,
         },
         action="ticket.denied",
@@ -264,7 +380,7 @@ def request_more_information(
     session: Session,
     *,
     ticket_id: int,
-    staff: str,
+    staff: StaffRef,
     message: str,
     expected_version: int | None = None,
     clock: Clock = system_clock,
@@ -275,7 +391,7 @@ def request_more_information(
     return _answer_requester(
         session,
         ticket_id=ticket_id,
-        staff=staff,
+        member=authorize(session, staff, "decide"),
         expected_version=expected_version,
         clock=clock,
         values={"status": "awaiting_user"},

@@ -41,6 +41,7 @@ from core.inbound.storage import (
     synthetic_message_id,
 )
 from core.settings import get_settings
+from core.staff.authorization import authorize_actor
 from core.store.bulk import insert_rows
 from core.store.engine import session_scope
 from core.store.tables import Evidence, InboundMessage, OutboxEmail, Ticket, TicketMessage
@@ -440,10 +441,12 @@ def _ack_counts(session: Session, senders: Iterable[str], clock: Clock) -> dict[
 
 
 def reprocess_quarantined(
-    session: Session, inbound_id: int, *, clock: Clock = system_clock
+    session: Session, inbound_id: int, *, actor: str = "system", clock: Clock = system_clock
 ) -> IngestOutcome:
     """Run a quarantined message through the pipeline again (after a fix or a raised size
-    limit). Tokens were masked when it was stored, so none can be hashed now."""
+    limit). Tokens were masked when it was stored, so none can be hashed now. ``actor`` is
+    an agent or admin (``staff:NAME``, verified now) or the operator's shell; else ``Forbidden``."""
+    authorize_actor(session, actor, "mail.reprocess")
     row = session.get(InboundMessage, inbound_id)
     if row is None or row.status != "quarantined":
         raise NotFound(f"No quarantined inbound message {inbound_id}.")

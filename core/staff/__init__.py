@@ -8,6 +8,7 @@ from core.staff.accounts import (
     list_staff,
     update_staff,
 )
+from core.staff.authorization import StaffRef, authorize, authorize_actor
 from core.staff.roles import PAGES, ROLE_PAGES, STAFF_ROLES, can_decide, pages_for
 from core.staff.signin import session_expired, staff_sign_in_password, staff_sign_in_second_factor
 
@@ -17,7 +18,10 @@ __all__ = [
     "STAFF_ROLES",
     "StaffEnrolment",
     "StaffIdentity",
+    "StaffRef",
     "active_staff",
+    "authorize",
+    "authorize_actor",
     "can_decide",
     "create_staff",
     "list_staff",

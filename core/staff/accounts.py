@@ -15,6 +15,8 @@ from core.accounts.users import create_user
 from core.audit import record_event
 from core.clock import Clock, system_clock
 from core.errors import InvalidInput, NotFound
+from core.staff.authorization import authorize_actor
+from core.staff.identity import StaffIdentity, identity_of
 from core.store.tables import StaffMember, User
 from core.store.tables.staff import STAFF_ROLES
 from core.twofactor import begin_enrolment, confirm_enrolment
@@ -31,21 +33,6 @@ class StaffEnrolment:
     secret: str
     uri: str
     recovery_codes: list[str]
-
-
-@dataclass(frozen=True)
-class StaffIdentity:
-    """A signed-in (or about to sign in) staff member; carries no secret."""
-
-    user_id: int
-    username: str
-    email: str
-    role: str
-
-    @property
-    def actor(self) -> str:
-        """How audit rows and decisions name this staff member."""
-        return f"staff:{self.username}"
 
 
 def _check_role(role: str) -> str:
@@ -96,12 +83,6 @@ def create_staff(
     )
 
 
-def _identity(user: User, member: StaffMember) -> StaffIdentity:
-    return StaffIdentity(
-        user_id=user.id, username=user.username, email=user.email, role=member.role
-    )
-
-
 def active_staff(session: Session, user_id: int) -> StaffIdentity | None:
     """The staff member for ``user_id`` if the account is still active, else None; the app
     calls this on every run so a deactivation or role change takes effect at once."""
@@ -112,7 +93,7 @@ def active_staff(session: Session, user_id: int) -> StaffIdentity | None:
     ).first()
     if row is None or not row[1].active:
         return None
-    return _identity(*row)
+    return identity_of(*row)
 
 
 def list_staff(session: Session) -> list[tuple[StaffIdentity, bool]]:
@@ -122,7 +103,7 @@ def list_staff(session: Session) -> list[tuple[StaffIdentity, bool]]:
         .join(StaffMember, StaffMember.user_id == User.id)
         .order_by(User.username)
     )
-    return [(_identity(user, member), member.active) for user, member in rows]
+    return [(identity_of(user, member), member.active) for user, member in rows]
 
 
 def update_staff(
@@ -134,7 +115,8 @@ def update_staff(
     active: bool | None = None,
     clock: Clock = system_clock,
 ) -> StaffIdentity:
-    """Change a staff member's role and/or active flag, with an audit row."""
+    """Change a staff member's role and/or active flag, with an audit row. ``actor`` is an
+    admin (``staff:NAME``, verified now) or the operator's shell (``cli``); else ``Forbidden``."""
     row = session.exec(
         select(User, StaffMember)
         .join(StaffMember, StaffMember.user_id == User.id)
@@ -142,6 +124,7 @@ def update_staff(
     ).first()
     if row is None:
         raise NotFound(f"No staff member is called {username!r}.")
+    actor = authorize_actor(session, actor, "staff.manage")
     user, member = row
     changes: dict[str, object] = {}
     if role is not None and role != member.role:
@@ -160,4 +143,4 @@ def update_staff(
             details={"username": user.username, **changes},
             clock=clock,
         )
-    return _identity(user, member)
+    return identity_of(user, member)

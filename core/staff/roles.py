@@ -17,6 +17,16 @@ on tickets (dashboards and mail health only)."""
 
 DECIDING_ROLES = frozenset({"agent", "admin"})
 
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    "decide": DECIDING_ROLES,
+    "confirm_high_value": frozenset({"admin"}),
+    "mail.retry": DECIDING_ROLES,
+    "mail.reprocess": DECIDING_ROLES,
+    "staff.manage": frozenset({"admin"}),
+}
+"""Which roles may perform each action ``core.staff.authorization.authorize`` guards. ops
+reads dashboards and mail health; changing anything needs agent or admin."""
+
 
 def pages_for(role: str) -> tuple[str, ...]:
     return ROLE_PAGES.get(role, ())
@@ -26,4 +36,12 @@ def can_decide(role: str) -> bool:
     return role in DECIDING_ROLES
 
 
-__all__ = ["DECIDING_ROLES", "PAGES", "ROLE_PAGES", "STAFF_ROLES", "can_decide", "pages_for"]
+__all__ = [
+    "DECIDING_ROLES",
+    "PAGES",
+    "ROLE_ACTIONS",
+    "ROLE_PAGES",
+    "STAFF_ROLES",
+    "can_decide",
+    "pages_for",
+]

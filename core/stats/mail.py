@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 from core.audit import record_event
 from core.clock import Clock, system_clock
 from core.errors import InvalidInput, NotFound
+from core.staff.authorization import authorize_actor
 from core.store.tables import OutboxEmail
 
 OUTBOX_STATUSES = ("queued", "sending", "sent", "failed")
@@ -27,7 +28,9 @@ def retry_email(
     session: Session, *, email_id: int, actor: str, clock: Clock = system_clock
 ) -> OutboxEmail:
     """Queue a failed email again, due now, with a fresh attempt budget; same Message-ID,
-    so a recipient's client still sees one email if an earlier try did arrive."""
+    so a recipient's client still sees one email if an earlier try did arrive. ``actor`` is
+    an agent or admin (``staff:NAME``, verified now) or the operator's shell; else ``Forbidden``."""
+    actor = authorize_actor(session, actor, "mail.retry")
     row = session.get(OutboxEmail, email_id)
     if row is None:
         raise NotFound(f"There is no outbox email {email_id}.")

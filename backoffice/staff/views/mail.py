@@ -79,7 +79,9 @@ with quarantine_tab:
             if st.button("Re-process", key=f"m_reprocess_{row.id}"):
                 try:
                     with state.db() as s:
-                        outcome = reprocess_quarantined(s, row.id, clock=state.clock())
+                        outcome = reprocess_quarantined(
+                            s, row.id, actor=staff.actor, clock=state.clock()
+                        )
                     state.flash(f"Message #{row.id}: {outcome.status}.", "info")
                     st.rerun()
                 except DomainError as exc:

@@ -1,7 +1,7 @@
 """Every table, one module per concern. Importing this package registers them all on
 ``SQLModel.metadata`` (Alembic and the tests rely on that)."""
 
-from core.store.tables.accounts import AccessToken, SshKey, User
+from core.store.tables.accounts import AccessToken, PasswordThrottle, SshKey, User
 from core.store.tables.audit import AuditEvent
 from core.store.tables.inbound import InboundMessage
 from core.store.tables.outbox import OutboxEmail
@@ -20,6 +20,7 @@ __all__ = [
     "InboundMessage",
     "OutboxEmail",
     "PasswordResetLink",
+    "PasswordThrottle",
     "RecoveryCode",
     "SecondFactorThrottle",
     "SshKey",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
 from core.store.types import UTCDateTime
@@ -19,6 +20,8 @@ class User(SQLModel, table=True):
     """Stored lower-cased so look-ups are case-insensitive on every database."""
     password_hash: str
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    high_value: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
+    """Resetting this account's 2FA takes two staff members (staff accounts always do)."""
 
 
 class SshKey(SQLModel, table=True):
@@ -52,3 +55,17 @@ class AccessToken(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     revoked_reason: str | None = None
     last_used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class PasswordThrottle(SQLModel, table=True):
+    """Consecutive failed passwords per account (``scope`` "account", ``subject`` the user id
+    or, for a login that names no account, the login) and per client (``scope`` "client",
+    ``subject`` what the face knows of it: an address, "cli"), shared through the database."""
+
+    __tablename__ = "password_throttle"
+
+    scope: str = Field(max_length=16, primary_key=True)
+    subject: str = Field(max_length=254, primary_key=True)
+    failures: int = 0
+    last_failure_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    blocked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

@@ -44,3 +44,11 @@ class SecondFactorThrottle(SQLModel, table=True):
     failures: int = 0
     last_failure_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     blocked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    """Authenticator codes: the next attempt allowed (a lock once ``failures`` hit the limit)."""
+    recovery_failures: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    recovery_blocked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    """Recovery codes are judged apart, by a stricter wait that never locks, so guessing
+    authenticator codes cannot lock the owner out of their recovery codes."""
+    owner_warned_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    """When the owner was last emailed that someone with their password fails the second
+    factor; cleared by a success."""

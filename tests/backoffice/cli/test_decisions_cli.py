@@ -23,6 +23,7 @@ from tests.conftest import require
 from tests.support.recovery_tickets import enable_two_factor, make_ticket, make_user
 from tests.support.signing import SSH_KEYGEN, make_key, sign
 from tests.support.smtp_sink import SmtpSink, free_port
+from tests.support.staff_members import add_staff
 
 runner = CliRunner()
 
@@ -57,6 +58,8 @@ def test_recovery_from_email_to_approval_to_delivered_mail(engine, tmp_path, sin
     require(SSH_KEYGEN is not None, "ssh-keygen is not installed")
     key = make_key(tmp_path, "ed25519")
     with session_scope(engine) as s:
+        add_staff(s, "sam", clock=system_clock)
+        add_staff(s, "kim", clock=system_clock)
         alice = make_user(s, "alice", clock=system_clock)
         enable_two_factor(s, alice, clock=system_clock)
         add_ssh_key(s, user=alice, public_key=key.public_line)
@@ -109,6 +112,7 @@ def test_recovery_from_email_to_approval_to_delivered_mail(engine, tmp_path, sin
 
 def test_weak_evidence_needs_reason_and_errors_are_one_line(engine, clock):
     with session_scope(engine) as s:
+        add_staff(s, "sam", clock=clock)
         make_user(s, "alice", clock=clock)
         ticket = make_ticket(
             s, clock=clock, requester_email="alice@example.org", claimed_username="alice"

@@ -13,12 +13,15 @@ from core.errors import TicketAlreadyDecided, TicketChanged
 from core.store import session_scope
 from core.store.tables import AuditEvent, OutboxEmail, Ticket
 from tests.support.recovery_tickets import add_evidence, enable_two_factor, make_ticket, make_user
+from tests.support.staff_members import add_staff
 
 RACERS = 6
 
 
 def test_concurrent_decisions_yield_exactly_one(engine, clock):
     with session_scope(engine) as s:
+        for n in range(RACERS):
+            add_staff(s, f"staff{n}", clock=clock)
         user = make_user(s, "alice", clock=clock)
         enable_two_factor(s, user, clock=clock)
         token = issue_token(s, user=user, name="ci", clock=clock).plaintext

@@ -37,12 +37,15 @@ from core.twofactor import is_enabled, sign_in_password
 from tests.conftest import require
 from tests.support.recovery_tickets import add_evidence, enable_two_factor, make_ticket, make_user
 from tests.support.signing import SSH_KEYGEN, make_key
+from tests.support.staff_members import add_staff
 
 
 @pytest.fixture
 def alice(engine, clock):
-    """alice with 2FA on, a token and (returned) the token's plaintext."""
+    """alice with 2FA on, a token and (returned) the token's plaintext; agents sam and kim."""
     with session_scope(engine) as s:
+        add_staff(s, "sam", clock=clock)
+        add_staff(s, "kim", clock=clock)
         user = make_user(s, "alice", clock=clock)
         enable_two_factor(s, user, clock=clock)
         token = issue_token(s, user=user, name="ci-token", clock=clock)

@@ -16,6 +16,7 @@ from core.mail.sender import OutboxSender
 from core.store import session_scope
 from core.store.tables import OutboxEmail
 from tests.support.recovery_tickets import make_ticket
+from tests.support.staff_members import add_staff
 
 
 def row(**overrides) -> OutboxEmail:
@@ -63,6 +64,7 @@ def test_malformed_thread_ids_from_user_mail_are_dropped_not_fatal():
 
 def test_a_ticket_subject_with_injected_headers_reaches_one_recipient_only(engine, clock, sink):
     with session_scope(engine) as s:
+        add_staff(s, "sam", clock=clock)
         ticket = make_ticket(
             s,
             clock=clock,

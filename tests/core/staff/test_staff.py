@@ -22,8 +22,16 @@ from core.staff import (
 )
 from core.store import session_scope
 from core.twofactor import is_enabled
+from tests.support.staff_members import add_staff
 
 PASSWORD = "staff password 123"
+
+
+@pytest.fixture
+def admin(engine, clock):
+    """The admin who manages staff (``staff:admin`` in audit rows)."""
+    with session_scope(engine) as s:
+        add_staff(s, "admin", role="admin", clock=clock)
 
 
 @pytest.fixture
@@ -57,7 +65,7 @@ def test_sign_in_needs_a_current_code_once(engine, enrolment):
         staff_sign_in_second_factor(s, staff=staff, pin=code)
 
 
-def test_wrong_password_non_staff_and_deactivated_look_alike(engine, enrolment):
+def test_wrong_password_non_staff_and_deactivated_look_alike(engine, enrolment, admin):
     with session_scope(engine) as s:
         create_user(s, username="hubuser", email="u@example.org", password=PASSWORD)
     for login, password in (("ann", "wrong password"), ("hubuser", PASSWORD)):
@@ -69,7 +77,7 @@ def test_wrong_password_non_staff_and_deactivated_look_alike(engine, enrolment):
         staff_sign_in_password(s, login="ann", password=PASSWORD)
 
 
-def test_roles_and_pages(engine, enrolment):
+def test_roles_and_pages(engine, enrolment, admin):
     with session_scope(engine) as s, pytest.raises(InvalidInput):
         create_staff(s, username="x", email="x@e.org", role="root", password=PASSWORD)
     with session_scope(engine) as s:
