@@ -1,45 +1,96 @@
-"""The ``backoffice`` command. Each command group lives in its own module."""
+"""The ``backoffice`` command. Each command group lives in its own module, imported only
+when that command runs (``backoffice.cli.root``); the short help shown by ``--help`` lives
+here so that listing the commands imports none of them."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from backoffice.cli import (
-    accounts,
-    decisions,
-    demo,
-    ingest,
-    mail,
-    outbox,
-    portal,
-    smtpd,
-    staff,
-    tickets,
-    twofactor,
-)
+from backoffice.cli.root import LazyRootGroup, Subcommand
+
+
+def _add_decision_commands() -> None:
+    from backoffice.cli import decisions
+
+    decisions.register()
+
+
+LazyRootGroup.registry = {
+    "accounts": Subcommand(
+        "Hub accounts, their SSH keys and access tokens.", "backoffice.cli.accounts:app"
+    ),
+    "2fa": Subcommand("Two-factor authentication for an account.", "backoffice.cli.twofactor:app"),
+    "signin": Subcommand(
+        "Sign in; exits 0 only when the sign-in is complete.", "backoffice.cli.twofactor:signin"
+    ),
+    "portal": Subcommand(
+        "Serve the account portal: sign-in, Settings → Authentication, and recovery help.",
+        "backoffice.cli.portal:portal",
+    ),
+    "ingest": Subcommand(
+        "Ingest recovery emails: PATH... (Maildir, mbox, .eml, folders) or `imap`.",
+        "backoffice.cli.ingest:app",
+    ),
+    "smtpd": Subcommand(
+        "Run the SMTP receiver: 250 only after the commit, 451 if storing failed.",
+        "backoffice.cli.smtpd:smtpd",
+    ),
+    "sshd": Subcommand(
+        "Serve recovery over SSH: a registered key and the password give new recovery codes.",
+        "backoffice.cli.sshd:sshd",
+    ),
+    "tickets": Subcommand(
+        "Recovery tickets: list, read, verify and decide.",
+        "backoffice.cli.tickets:app",
+        prepare=_add_decision_commands,
+    ),
+    "mail": Subcommand("Email templates and the local mail capture.", "backoffice.cli.mail:app"),
+    "outbox": Subcommand("The outgoing mail queue.", "backoffice.cli.outbox:app"),
+    "worker": Subcommand(
+        "Run the outbox sender and every enabled mail source in one long-running process.",
+        "backoffice.cli.worker:worker",
+    ),
+    "staff": Subcommand(
+        "Staff accounts of the back office (password + TOTP, with a role).",
+        "backoffice.cli.staff:app",
+    ),
+    "serve": Subcommand(
+        "Serve the staff back office against the configured database.",
+        "backoffice.cli.staff:serve",
+    ),
+    "demo": Subcommand(
+        "Build a fresh demo (accounts, staff, an inbox of recovery emails) and serve it all.",
+        "backoffice.cli.demo:demo",
+    ),
+}
 
 app = typer.Typer(
     name="backoffice",
+    cls=LazyRootGroup,
     help="Two-factor authentication for the Hub and its support back office.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
-app.add_typer(accounts.app, name="accounts")
-app.add_typer(twofactor.app, name="2fa")
-twofactor.register_signin(app)
-app.command("portal")(portal.portal)
 
-app.add_typer(ingest.app, name="ingest")
-app.command("smtpd")(smtpd.smtpd)
-app.add_typer(tickets.app, name="tickets")
-decisions.register()
-app.add_typer(mail.app, name="mail")
-app.add_typer(outbox.app, name="outbox")
-app.add_typer(staff.app, name="staff")
-app.command("serve")(staff.serve)
-app.command("demo")(demo.demo)
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            envvar="BACKOFFICE_DEBUG",
+            help="Show the full traceback of an unexpected error instead of one line.",
+        ),
+    ] = False,
+) -> None:
+    """Two-factor authentication for the Hub and its support back office."""
+    ctx.meta["backoffice.debug"] = debug
 
 
 def main() -> None:

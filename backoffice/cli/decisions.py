@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -19,16 +19,10 @@ from backoffice.cli.common import (
     open_session,
     print_json,
 )
-from core.decisions import (
-    DECISION_EMAILS,
-    Decision,
-    approve_ticket,
-    deny_ticket,
-    preview_decision_email,
-    request_more_information,
-)
-from core.tickets.reading import get_ticket
-from core.verification import VerificationReport, verify_ticket
+
+if TYPE_CHECKING:  # the services are imported by the command that runs, not by the group
+    from core.decisions import Decision
+    from core.verification import VerificationReport
 
 TicketArg = Annotated[int, typer.Argument(help="Ticket number.")]
 StaffOption = Annotated[str, typer.Option("--as", help="The staff member deciding.")]
@@ -79,6 +73,9 @@ def _decide(service: Callable[..., Decision], db: str | None, as_json: bool, **k
 @domain_errors
 def verify(ticket_id: TicketArg, as_json: JsonOption = False, db: DbOption = None) -> None:
     """Check the ticket's evidence against the account and store the report."""
+    from core.tickets.reading import get_ticket
+    from core.verification import verify_ticket
+
     with open_session(db) as session:
         report = verify_ticket(session, get_ticket(session, ticket_id))
     if as_json:
@@ -99,6 +96,8 @@ def approve(
     db: DbOption = None,
 ) -> None:
     """Approve: reset the account's 2FA, revoke exposed tokens, queue the emails."""
+    from core.decisions import approve_ticket
+
     _decide(
         approve_ticket,
         db,
@@ -120,6 +119,8 @@ def deny(
     db: DbOption = None,
 ) -> None:
     """Deny with a reason; the requester is told how to follow up."""
+    from core.decisions import deny_ticket
+
     _decide(
         deny_ticket,
         db,
@@ -141,6 +142,8 @@ def request_info(
     db: DbOption = None,
 ) -> None:
     """Ask the requester for more information; the ticket waits for their reply."""
+    from core.decisions import request_more_information
+
     _decide(
         request_more_information,
         db,
@@ -155,7 +158,9 @@ def request_info(
 @domain_errors
 def preview(
     ticket_id: TicketArg,
-    kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(DECISION_EMAILS)}.")],
+    kind: Annotated[
+        str, typer.Argument(help="A decision email's name (approved, denied, ...; see the error).")
+    ],
     reason: Annotated[
         str | None, typer.Option(help="The denial reason or the message to the requester.")
     ] = None,
@@ -163,6 +168,8 @@ def preview(
     db: DbOption = None,
 ) -> None:
     """Show the email a decision would send, without sending it."""
+    from core.decisions import preview_decision_email
+
     with open_session(db, readonly=True) as session:
         rendered = preview_decision_email(session, ticket_id=ticket_id, kind=kind, reason=reason)
     typer.echo(f"Subject: {rendered.subject}\n")

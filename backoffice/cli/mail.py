@@ -7,10 +7,12 @@ from typing import Annotated
 
 import typer
 
-from backoffice.cli.common import console, domain_errors, wait_until_interrupted
-from core.mail.capture import start_capture
-from core.mail.render import render_email, template_names
-from core.mail.samples import sample_context
+from backoffice.cli.common import (
+    console,
+    domain_errors,
+    require_free_port,
+    wait_until_interrupted,
+)
 
 app = typer.Typer(help="Email templates and the local mail capture.", no_args_is_help=True)
 
@@ -18,6 +20,8 @@ app = typer.Typer(help="Email templates and the local mail capture.", no_args_is
 @app.command("list")
 def list_templates() -> None:
     """The email templates."""
+    from core.mail.render import template_names
+
     for name in template_names():
         typer.echo(name)
 
@@ -29,6 +33,9 @@ def preview(
     html: Annotated[bool, typer.Option("--html", help="Print the HTML body.")] = False,
 ) -> None:
     """Render an email with sample data."""
+    from core.mail.render import render_email
+    from core.mail.samples import sample_context
+
     rendered = render_email(name, sample_context(name))
     typer.echo(f"Subject: {rendered.subject}\n")
     typer.echo(rendered.html if html else rendered.text, nl=False)
@@ -43,6 +50,9 @@ def capture(
     ] = Path("data/mail-capture"),
 ) -> None:
     """Run a local SMTP server that stores all mail it receives, until interrupted."""
+    from core.mail.capture import start_capture
+
+    require_free_port(host, port, "mail capture")
     controller = start_capture(directory, host=host, port=port)
     console.print(f"Capturing mail on {host}:{port} into {directory} (Ctrl-C to stop)")
     wait_until_interrupted(controller.stop)

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from core.store import get_engine
+from backoffice.cli.common import require_free_port
 
 DEFAULT_HOST = "127.0.0.1"
 HostOption = Annotated[
@@ -72,6 +72,9 @@ def start_streamlit(
 def serve_app(app_path: Path, *, title: str, port: int, host: str, db_url: str | None) -> None:
     """Create or upgrade the schema, then become the Streamlit server (exec), so Ctrl-C and
     SIGTERM reach it directly."""
+    from core.store.engine import get_engine
+
+    require_free_port(host, port, title.lower())
     get_engine(db_url)
     typer.echo(f"{title} on http://{host}:{port}/ (Ctrl+C stops it)")
     sys.stdout.flush()

@@ -1,0 +1,95 @@
+"""The root ``backoffice`` group: a subcommand's module is imported only when that
+subcommand runs (``--help`` reads the short help kept in the registry), and whatever a
+command raises ends as one line on stderr and exit status 1 (``--debug`` shows the
+traceback instead). Start-up then costs what the command needs, not what all of them do."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+MARKUP_MODE = "markdown"
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """Where a subcommand lives: ``target`` is ``module:attribute`` (a ``typer.Typer`` group
+    or a command function); ``prepare`` runs after the import (e.g. adds commands to a group
+    defined elsewhere)."""
+
+    help: str
+    target: str
+    prepare: Callable[[], None] | None = None
+
+    def load(self, name: str) -> click.Command:
+        module_name, _, attribute = self.target.partition(":")
+        obj = getattr(importlib.import_module(module_name), attribute)
+        if self.prepare is not None:
+            self.prepare()
+        if isinstance(obj, typer.Typer):
+            info = typer.models.TyperInfo(obj, name=name)
+            command: click.Command = typer.main.get_group_from_info(
+                info,
+                pretty_exceptions_short=True,
+                suggest_commands=True,
+                rich_markup_mode=MARKUP_MODE,
+            )
+        else:
+            command = typer.main.get_command_from_info(
+                typer.models.CommandInfo(name=name, callback=obj),
+                pretty_exceptions_short=True,
+                rich_markup_mode=MARKUP_MODE,
+            )
+        command.name = name
+        return command
+
+
+class LazyRootGroup(TyperGroup):
+    """Commands come from ``registry`` (name → ``Subcommand``), loaded on first use."""
+
+    registry: dict[str, Subcommand] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*self.registry, *super().list_commands(ctx)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """For help listings: the registry's short help, without importing anything."""
+        entry = self.registry.get(cmd_name)
+        if entry is None:
+            return super().get_command(ctx, cmd_name)
+        return click.Command(cmd_name, help=entry.help, short_help=entry.help)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = click.utils.make_str(args[0]) if args else None
+        entry = self.registry.get(name) if name else None
+        if entry is None:
+            return super().resolve_command(ctx, args)
+        return name, entry.load(name), args[1:]
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (
+            click.exceptions.Exit,
+            typer.Exit,
+            click.exceptions.Abort,
+            typer.Abort,
+            click.ClickException,
+        ):
+            raise
+        except BrokenPipeError:  # the reader went away (``| head``): nothing left to say
+            raise typer.Exit(1) from None
+        except Exception as exc:
+            if ctx.meta.get("backoffice.debug"):
+                raise
+            from backoffice.cli.common import describe_failure, fail
+
+            raise fail(describe_failure(exc)) from None
