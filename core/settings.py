@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     ack_max_per_sender_per_day: int = Field(
         3, description="Acknowledgement emails sent to one address per 24 hours at most."
     )
+    ack_max_per_hour: int = Field(
+        1000, description="Acknowledgement emails sent per hour at most, to all addresses."
+    )
 
     staff_session_idle_minutes: int = Field(
         30, description="A staff session ends after this long without activity."

@@ -1,13 +1,10 @@
-"""New requests of an ingest batch written together: the tickets, their audit events,
-messages, evidence, verification reports, acknowledgements (outbox rows) and the
-acknowledgements' conversation entries, each as one multi-row INSERT instead of one ORM
-flush per ticket. It writes exactly the rows the one-message path writes (``_process`` in
-``pipeline``) for a request that threads into nothing; the pipeline sends only such
-messages here, in the caller's transaction."""
+"""The new tickets of an ingest batch: their rows and audit events, each kind in one
+multi-row INSERT, and their verification (reports in one INSERT; the few tickets it
+resolves to an account go through ``verify_ticket``). ``write`` calls it for every new
+ticket, however many a batch holds (one for ``ingest_bytes``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,32 +15,18 @@ from core.accounts.tokens import redact_tokens
 from core.clock import Clock
 from core.inbound.evidence import EvidenceItem
 from core.inbound.parsing import ParsedMessage
-from core.settings import get_settings
 from core.store.bulk import insert_rows, insert_rows_returning_ids
 from core.store.tables import (
     AuditEvent,
-    Evidence,
-    OutboxEmail,
     Ticket,
-    TicketMessage,
     VerificationReportRow,
 )
-from core.tickets.acknowledgement import acknowledgement_values, may_acknowledge
 from core.tickets.challenge import new_challenge
 from core.verification import verify_ticket
 from core.verification.accounts import find_users
 from core.verification.service import compute_report
 
 TICKETS = Ticket.__table__
-MESSAGES = TicketMessage.__table__
-
-
-@dataclass
-class NewRequest:
-    inbound_id: int
-    message_id: str
-    parsed: ParsedMessage
-    evidence: list[EvidenceItem]
 
 
 @dataclass
@@ -72,12 +55,6 @@ class NewTicket:
     last_inbound_message_id: str
 
 
-@dataclass
-class Created:
-    ticket_id: int
-    acknowledged: bool
-
-
 def message_fields(parsed: ParsedMessage, message_id: str) -> dict[str, object]:
     """A message's stored fields, tokens redacted."""
     return {
@@ -103,115 +80,81 @@ def claims(evidence: list[EvidenceItem]) -> dict[str, str]:
     return found
 
 
-def _ticket_values(request: NewRequest, clock: Clock) -> dict[str, Any]:
-    """The columns ``create_ticket`` sets for an unflagged new ticket."""
-    parsed = request.parsed
-    now = clock()
+def ticket_values(
+    *,
+    parsed: ParsedMessage,
+    message_id: str,
+    evidence: list[EvidenceItem],
+    flag_reason: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """A new ticket's columns: status ``new``, a fresh signing challenge, the first claims."""
     nonce, expires = new_challenge(now)
-    claimed = claims(request.evidence)
-    subject = redact_tokens(parsed.subject)
+    claimed = claims(evidence)
     return {
-        "subject": subject[:500] or "(no subject)",
-        "requester_email": parsed.from_addr.lower(),
+        "subject": redact_tokens(parsed.subject)[:500] or "(no subject)",
+        "requester_email": parsed.from_addr.lower()[:254],
         "requester_name": redact_tokens(parsed.from_name)[:200],
         "claimed_username": claimed.get("claimed_username"),
         "claimed_email": claimed.get("claimed_email"),
         "user_id": None,
         "status": "new",
-        "flagged": False,
-        "flag_reason": None,
+        "flagged": flag_reason is not None,
+        "flag_reason": flag_reason,
         "evidence_strength": "none",
         "challenge_nonce": nonce,
         "challenge_expires_at": expires,
         "created_at": now,
         "updated_at": now,
         "version": 1,
-        "last_inbound_message_id": request.message_id,
+        "last_inbound_message_id": message_id,
     }
 
 
-def create_tickets(
-    session: Session,
-    requests: list[NewRequest],
-    *,
-    ack_counts: dict[str, int],
-    clock: Clock,
-    note_incoming: Callable[[str], None],
-) -> list[Created]:
-    """Open one ticket per request, in order. ``ack_counts`` (per lowered sender, covering
-    every sender here) is the acknowledgements already sent today and is kept up to date."""
-    if not requests:
+def insert_tickets(session: Session, rows: list[dict[str, Any]]) -> list[NewTicket]:
+    """Insert ``ticket_values`` rows and their ``ticket.created`` events; the tickets as
+    inserted, in order."""
+    if not rows:
         return []
-    now = clock()
-    ticket_rows = [_ticket_values(r, clock) for r in requests]
-    ticket_ids = insert_rows_returning_ids(session, TICKETS, ticket_rows, "challenge_nonce")
+    ids = insert_rows_returning_ids(session, TICKETS, rows, "challenge_nonce")
     insert_rows(
         session,
         AuditEvent.__table__,
         [
             {
-                "at": now,
+                "at": row["created_at"],
                 "action": "ticket.created",
                 "actor": "inbound",
                 "user_id": None,
                 "ticket_id": tid,
-                "details": {},
+                "details": {"flagged": True} if row["flagged"] else {},
             }
-            for tid in ticket_ids
+            for tid, row in zip(ids, rows, strict=True)
         ],
     )
-    message_rows = []
-    for request, tid in zip(requests, ticket_ids, strict=True):
-        note_incoming(request.message_id)
-        fields = message_fields(request.parsed, request.message_id)
-        message_rows.append(
-            {
-                **fields,
-                "from_addr": str(fields["from_addr"])[:254],
-                "ticket_id": tid,
-                "inbound_message_id": request.inbound_id,
-                "outbox_email_id": None,
-                "direction": "in",
-                "created_at": now,
-            }
-        )
-    message_ids = insert_rows_returning_ids(session, MESSAGES, message_rows, "ticket_id")
-    evidence_rows = [
-        {
-            "ticket_id": tid,
-            "ticket_message_id": mid,
-            "kind": item.kind,
-            "value": item.value,
-            "fingerprint": item.fingerprint,
-            "token_hash": item.token_hash,
-            "created_at": now,
-        }
-        for request, tid, mid in zip(requests, ticket_ids, message_ids, strict=True)
-        for item in request.evidence
-    ]
-    insert_rows(session, Evidence.__table__, evidence_rows)
-
-    tickets = [NewTicket(id=tid, **row) for tid, row in zip(ticket_ids, ticket_rows, strict=True)]
-    _verify(session, tickets, requests, clock)
-    return _acknowledge(session, tickets, requests, ack_counts, clock)
+    return [NewTicket(id=tid, **row) for tid, row in zip(ids, rows, strict=True)]
 
 
-def _verify(
-    session: Session, tickets: list[NewTicket], requests: list[NewRequest], clock: Clock
+def verify_new(
+    session: Session,
+    tickets: list[NewTicket],
+    evidence: list[list[EvidenceItem]],
+    clock: Clock,
 ) -> None:
-    """Verify each new ticket. The accounts every ticket names are fetched in one query; a
-    ticket that names no account gets its report without further queries (no evidence can
-    be checked), the others go through ``verify_ticket`` on the stored rows."""
+    """Verify each new ticket (``evidence`` per ticket). The accounts every ticket names
+    are fetched in one query; a ticket that names no account gets its report without further
+    queries (no evidence can be checked), the others go through ``verify_ticket`` on the
+    stored rows, and the inserted values follow what it changed."""
     logins = [
         login
         for t in tickets
         for login in (t.claimed_username, t.claimed_email, t.requester_email)
         if login
-    ] + [e.value for r in requests for e in r.evidence if e.kind.startswith("claimed_")]
+    ] + [e.value for items in evidence for e in items if e.kind.startswith("claimed_")]
     users = find_users(session, logins)
     report_rows = []
-    for ticket, request in zip(tickets, requests, strict=True):
-        claimed = [e for e in request.evidence if e.kind.startswith("claimed_")]
+    for ticket, items in zip(tickets, evidence, strict=True):
+        claimed = [e for e in items if e.kind.startswith("claimed_")]
         report = compute_report(session, ticket, clock=clock, users=users, evidence=claimed)  # type: ignore[arg-type]
         if report.user_id is not None or report.strength != ticket.evidence_strength:
             stored = session.get(Ticket, ticket.id)
@@ -230,53 +173,3 @@ def _verify(
             }
         )
     insert_rows(session, VerificationReportRow.__table__, report_rows)
-
-
-def _acknowledge(
-    session: Session,
-    tickets: list[NewTicket],
-    requests: list[NewRequest],
-    ack_counts: dict[str, int],
-    clock: Clock,
-) -> list[Created]:
-    created = []
-    outbox_rows = []
-    for ticket, request in zip(tickets, requests, strict=True):
-        to = ticket.requester_email
-        acknowledged = may_acknowledge(to, ack_counts[to])
-        if acknowledged:
-            real_id = None if request.message_id.endswith("@synthetic>") else request.message_id
-            outbox_rows.append(
-                acknowledgement_values(
-                    ticket,  # type: ignore[arg-type]  (reads only columns)
-                    in_reply_to=real_id,
-                    references=request.parsed.references if real_id else (),
-                    clock=clock,
-                )
-            )
-            ack_counts[to] += 1
-        created.append(Created(ticket.id or 0, acknowledged))
-    if outbox_rows:
-        insert_rows(session, OutboxEmail.__table__, outbox_rows)
-        support = get_settings().support_address
-        now = clock()
-        insert_rows(
-            session,
-            MESSAGES,
-            [
-                {
-                    "ticket_id": row["ticket_id"],
-                    "inbound_message_id": None,
-                    "outbox_email_id": None,
-                    "direction": "out",
-                    "message_id": row["message_id"],
-                    "from_addr": support[:254],
-                    "subject": row["subject"],
-                    "body_text": row["body_text"],
-                    "attachments": [],
-                    "created_at": now,
-                }
-                for row in outbox_rows
-            ],
-        )
-    return created

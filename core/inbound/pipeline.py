@@ -1,9 +1,13 @@
-"""One inbound message through every step: store raw, parse, classify, extract evidence,
-open or thread a ticket, acknowledge. Everything happens in the caller's transaction. A
-failure in the processing after the raw insert quarantines the message (raw bytes kept,
-reason recorded) instead of losing it or the rest of a batch: ``ingest_bytes`` runs that
-processing in a savepoint; ``ingest_messages`` runs a batch without savepoints and redoes
-it with them only if one message fails."""
+"""Inbound mail through one path, however it arrives: a batch of messages is prepared
+(``prepare``: parse, evidence, redaction; no database), its raw rows stored (``storage``:
+the unique constraints decide duplicates and re-deliveries), every message planned once
+(``plan``) and written by one batched writer (``write``), in one transaction.
+``ingest_bytes`` and ``reprocess_quarantined`` are batches of one in the caller's
+transaction.
+
+A fault caused by one message must not cost the others: the fast pass writes the batch
+without savepoints; if a message breaks it, the batch is redone with one savepoint per
+message, and a message that still fails is stored alone, quarantined with the reason."""
 
 from __future__ import annotations
 
@@ -13,452 +17,30 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from sqlalchemy import Engine, bindparam, select, update
-from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy import Engine, update
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
 from sqlmodel import Session
 
 from core.accounts.tokens import redact_tokens
 from core.clock import Clock, system_clock
 from core.errors import NotFound
-from core.inbound.classify import classify
-from core.inbound.evidence import EvidenceItem, extract_evidence
-from core.inbound.new_tickets import NewRequest, claims, create_tickets, message_fields
-from core.inbound.parsing import (
-    ParsedMessage,
-    UnparseableMessage,
-    header_message_id,
-    parse_message,
-)
-from core.inbound.redaction import redact_raw
+from core.inbound.plan import plan_batch
+from core.inbound.prepare import Prepared, prepare, prepare_all
 from core.inbound.report import IngestReport
-from core.inbound.storage import (
-    content_hash,
-    insert_raw,
-    insert_raw_many,
-    synthetic_message_id,
-)
-from core.settings import get_settings
+from core.inbound.storage import RawMessage, Stored, store_raw
+from core.inbound.write import IngestOutcome, quarantine_outcome, write
 from core.staff.authorization import authorize_actor
-from core.store.bulk import insert_rows
 from core.store.engine import session_scope
-from core.store.tables import Evidence, InboundMessage, OutboxEmail, Ticket, TicketMessage
-from core.tickets.acknowledgement import acknowledge_ticket, acknowledgements_sent
-from core.tickets.threading import (
-    SUBJECT_TAG_RE,
-    add_message,
-    create_ticket,
-    find_thread,
-    is_requester,
-    record_reply,
-)
-from core.verification import verify_ticket
+from core.store.tables import InboundMessage
 
 log = logging.getLogger("core.inbound")
-ACK_COUNTS = "inbound.ack_counts"
-KNOWN_IDS = "inbound.known_message_ids"
+RETRIES = 5
+"""Batches retried when the database gives up on a lock (deadlock, serialization)."""
+LOCK_SQLSTATES = {"40P01", "40001"}
 
-
-def _remember_known_ids(session: Session, message_ids: list[str]) -> None:
-    """Which of a batch's Message-IDs already belong to an incoming ticket message, in one
-    query, so ``_redelivery`` only queries for those (and for ids added during the batch)."""
-    known = set(
-        session.execute(
-            select(TicketMessage.message_id).where(
-                TicketMessage.message_id.in_(message_ids), TicketMessage.direction == "in"
-            )
-        ).scalars()
-    )
-    session.info[KNOWN_IDS] = known
-
-
-def _note_incoming(session: Session, message_id: str) -> None:
-    known: set[str] | None = session.info.get(KNOWN_IDS)
-    if known is not None:
-        known.add(message_id)
-
-
-@dataclass
-class IngestOutcome:
-    status: str
-    """ticket | threaded | duplicate | auto | bounce | quarantined"""
-    message_id: str
-    inbound_id: int | None = None
-    ticket_id: int | None = None
-    reason: str | None = None
-    flagged: bool = False
-    acknowledged: bool = False
-    reopened: bool = False
-
-
-@dataclass
-class _Prepared:
-    size: int
-    sha256: str
-    message_id: str
-    stored_raw: bytes
-    parsed: ParsedMessage | None
-    evidence: list[EvidenceItem] = field(default_factory=list)
-    reason: str | None = None
-
-
-def _prepare(raw: bytes) -> _Prepared:
-    """Everything that needs no database: hash, parse, evidence, redacted raw copy."""
-    sha256 = content_hash(raw)
-    parsed: ParsedMessage | None = None
-    evidence: list[EvidenceItem] = []
-    reason = None
-    try:
-        parsed = parse_message(raw, max_bytes=get_settings().inbound_max_bytes)
-        evidence = extract_evidence(
-            parsed.evidence_texts(), ignore_emails=[get_settings().support_address]
-        )
-    except UnparseableMessage as exc:
-        reason = str(exc)
-        parsed = None
-    except Exception as exc:  # the stdlib parser on hostile input: quarantine, never crash
-        reason = f"parser failed: {type(exc).__name__}: {exc}"
-        parsed = None
-    message_id = (parsed.message_id if parsed else header_message_id(raw)) or (
-        synthetic_message_id(sha256)
-    )
-    hidden = parsed is None or parsed.hides_token
-    return _Prepared(
-        size=len(raw),
-        sha256=sha256,
-        message_id=redact_tokens(message_id),
-        stored_raw=redact_raw(raw, hidden=hidden),
-        parsed=parsed,
-        evidence=evidence,
-        reason=redact_tokens(reason) if reason else None,
-    )
-
-
-def ingest_bytes(
-    session: Session, raw: bytes, *, source: str, clock: Clock = system_clock
-) -> IngestOutcome:
-    """Ingest one message in ``session``'s transaction; the caller commits, and only then
-    acknowledges the message at its source. Never raises for bad mail (it is quarantined);
-    database errors propagate so the caller can roll back and leave the mail at its source."""
-    outcome = _ingest_prepared(session, _prepare(raw), source=source, clock=clock, isolate=True)
-    _finish(session, [outcome], clock)
-    return _logged(outcome)
-
-
-def _ingest_prepared(
-    session: Session, prep: _Prepared, *, source: str, clock: Clock, isolate: bool
-) -> IngestOutcome:
-    """Store and process one prepared message (the caller records the outcome with
-    ``_finish``). With ``isolate`` the processing runs in a savepoint and a fault
-    quarantines the message; without, the fault propagates (the batch is then redone
-    isolated, see ``ingest_messages``)."""
-    parsed = prep.parsed
-    inbound_id = _store(session, prep, source, clock)
-    if inbound_id is None:
-        return IngestOutcome("duplicate", prep.message_id, reason="already stored")
-    if parsed is None:
-        outcome = IngestOutcome("quarantined", prep.message_id, inbound_id, reason=prep.reason)
-    elif isolate:
-        outcome = _process_safely(
-            session, inbound_id, prep.message_id, parsed, prep.evidence, clock
-        )
-    else:
-        outcome = _process(session, inbound_id, prep.message_id, parsed, prep.evidence, clock)
-    return outcome
-
-
-def _raw_row(prep: _Prepared, source: str, clock: Clock) -> dict[str, Any]:
-    """``insert_raw``'s arguments: the redacted raw copy, its hash, where it came from."""
-    parsed = prep.parsed
-    return {
-        "message_id": prep.message_id,
-        "sha256": prep.sha256,
-        "raw": prep.stored_raw,
-        "size": prep.size,
-        "source": source,
-        "received_at": clock(),
-        "from_addr": parsed.from_addr if parsed else None,
-        "subject": redact_tokens(parsed.subject) if parsed else None,
-    }
-
-
-def _store(session: Session, prep: _Prepared, source: str, clock: Clock) -> int | None:
-    """The raw row; its id, or None when already stored."""
-    return insert_raw(session, **_raw_row(prep, source, clock))
-
-
-def _process_safely(
-    session: Session,
-    inbound_id: int,
-    message_id: str,
-    parsed: ParsedMessage,
-    evidence: list[EvidenceItem],
-    clock: Clock,
-) -> IngestOutcome:
-    try:
-        with session.begin_nested():
-            return _process(session, inbound_id, message_id, parsed, evidence, clock)
-    except Exception as exc:
-        if not _is_message_fault(exc):
-            raise
-        reason = redact_tokens(f"processing failed: {type(exc).__name__}: {exc}")[:2000]
-        log.error("inbound %s: %s", redact_tokens(message_id), reason)
-        return IngestOutcome("quarantined", message_id, inbound_id, reason=reason)
-
-
-def _is_message_fault(exc: Exception) -> bool:
-    """A fault caused by this message's content (quarantine it) rather than by the database
-    being unavailable (roll back and retry later, leaving the mail at its source)."""
-    if isinstance(exc, OperationalError | DisconnectionError):
-        return False
-    return not (isinstance(exc, DBAPIError) and exc.connection_invalidated)
-
-
-FINISH = (
-    update(InboundMessage.__table__)
-    .where(InboundMessage.__table__.c.id == bindparam("row_id"))
-    .values(
-        status=bindparam("status"),
-        reason=bindparam("reason"),
-        ticket_id=bindparam("ticket_id"),
-        processed_at=bindparam("processed_at"),
-    )
-)
-"""``_finish``'s UPDATE, as a plain executemany (the ORM's bulk UPDATE by primary key
-cost a quarter more per row)."""
-
-
-def _finish(session: Session, outcomes: list[IngestOutcome], clock: Clock) -> None:
-    """Record each stored message's outcome on its row (one executemany UPDATE)."""
-    now = clock()
-    rows = [
-        {
-            "row_id": o.inbound_id,
-            "status": o.status,
-            "reason": o.reason,
-            "ticket_id": o.ticket_id,
-            "processed_at": now,
-        }
-        for o in outcomes
-        if o.inbound_id is not None
-    ]
-    if rows:
-        session.execute(FINISH, rows)
-
-
-def _logged(outcome: IngestOutcome) -> IngestOutcome:
-    log.info(
-        "inbound %s: %s%s",
-        redact_tokens(outcome.message_id),
-        outcome.status,
-        f" (ticket {outcome.ticket_id})" if outcome.ticket_id else "",
-    )
-    return outcome
-
-
-def _process(
-    session: Session,
-    inbound_id: int,
-    message_id: str,
-    parsed: ParsedMessage,
-    evidence: list[EvidenceItem],
-    clock: Clock,
-) -> IngestOutcome:
-    redelivered = _redelivery(session, inbound_id, message_id, parsed)
-    if redelivered is not None:
-        return IngestOutcome(
-            "duplicate",
-            message_id,
-            inbound_id,
-            redelivered.ticket_id,
-            reason=f"re-delivery of ticket message {redelivered.id} (same Message-ID and text)",
-        )
-    kind = classify(parsed)
-    if kind.kind != "request":
-        refs = parsed.original_message_ids + parsed.thread_ids
-        match = find_thread(session, references=refs, subject="") if refs else None
-        ticket_id = match.ticket.id if match else None
-        if match and kind.kind == "bounce":
-            _note_incoming(session, message_id)
-            add_message(
-                session,
-                match.ticket,
-                direction="in",
-                inbound_message_id=inbound_id,
-                clock=clock,
-                **message_fields(parsed, message_id),
-            )
-        return IngestOutcome(kind.kind, message_id, inbound_id, ticket_id, reason=kind.reason)
-
-    match = find_thread(session, references=parsed.thread_ids, subject=parsed.subject)
-    if match and is_requester(match.ticket, parsed.from_addr):
-        ticket = match.ticket
-        reopened = record_reply(session, ticket, message_id=message_id, clock=clock)
-        _claim(ticket, evidence)
-        _attach(session, ticket, inbound_id, message_id, parsed, evidence, clock)
-        verify_ticket(session, ticket, clock=clock)
-        return IngestOutcome(
-            "threaded", message_id, inbound_id, ticket.id, reason=match.how, reopened=reopened
-        )
-
-    flag_reason = None
-    if match:
-        flag_reason = redact_tokens(
-            f"Refers to ticket #{match.ticket.id} ({match.how}) but comes from "
-            f"{parsed.from_addr}, not its requester"
-        )
-    claimed = claims(evidence)
-    ticket = create_ticket(
-        session,
-        requester_email=parsed.from_addr,
-        requester_name=redact_tokens(parsed.from_name),
-        subject=redact_tokens(parsed.subject),
-        message_id=message_id,
-        claimed_username=claimed.get("claimed_username"),
-        claimed_email=claimed.get("claimed_email"),
-        flag_reason=flag_reason,
-        clock=clock,
-    )
-    _attach(session, ticket, inbound_id, message_id, parsed, evidence, clock)
-    verify_ticket(session, ticket, clock=clock, new=True)
-    acknowledged = _acknowledge(session, ticket, message_id, parsed, clock)
-    return IngestOutcome(
-        "ticket",
-        message_id,
-        inbound_id,
-        ticket.id,
-        reason=flag_reason,
-        flagged=flag_reason is not None,
-        acknowledged=acknowledged,
-    )
-
-
-def _redelivery(
-    session: Session, inbound_id: int, message_id: str, parsed: ParsedMessage
-) -> TicketMessage | None:
-    """The same email delivered again with different transport headers (another source,
-    another hop): same Message-ID, sender, subject and text. A reused Message-ID with other
-    content is a different message and goes on."""
-    known: set[str] | None = session.info.get(KNOWN_IDS)
-    if message_id.endswith("@synthetic>") or (known is not None and message_id not in known):
-        return None
-    fields = message_fields(parsed, message_id)
-    for earlier in session.execute(
-        select(TicketMessage).where(
-            TicketMessage.message_id == message_id,
-            TicketMessage.direction == "in",
-            TicketMessage.inbound_message_id != inbound_id,
-        )
-    ).scalars():
-        if (earlier.from_addr, earlier.subject, earlier.body_text) == (
-            fields["from_addr"],
-            fields["subject"],
-            fields["body_text"],
-        ):
-            return earlier
-    return None
-
-
-def _claim(ticket: Ticket, evidence: list[EvidenceItem]) -> None:
-    """A reply may name the account the first email forgot; it never overrides a claim."""
-    named = claims(evidence)
-    ticket.claimed_username = ticket.claimed_username or named.get("claimed_username")
-    ticket.claimed_email = ticket.claimed_email or named.get("claimed_email")
-
-
-def _attach(
-    session: Session,
-    ticket: Ticket,
-    inbound_id: int,
-    message_id: str,
-    parsed: ParsedMessage,
-    evidence: list[EvidenceItem],
-    clock: Clock,
-) -> int:
-    """The message and its evidence on the ticket (evidence in one multi-row INSERT)."""
-    _note_incoming(session, message_id)
-    ticket_message_id = add_message(
-        session,
-        ticket,
-        direction="in",
-        inbound_message_id=inbound_id,
-        clock=clock,
-        **message_fields(parsed, message_id),
-    )
-    if evidence:
-        now = clock()
-        insert_rows(
-            session,
-            Evidence.__table__,
-            [
-                {
-                    "ticket_id": ticket.id,
-                    "ticket_message_id": ticket_message_id,
-                    "kind": item.kind,
-                    "value": item.value,
-                    "fingerprint": item.fingerprint,
-                    "token_hash": item.token_hash,
-                    "created_at": now,
-                }
-                for item in evidence
-            ],
-        )
-    return ticket_message_id
-
-
-def _acknowledge(
-    session: Session, ticket: Ticket, message_id: str, parsed: ParsedMessage, clock: Clock
-) -> bool:
-    """Acknowledge within the daily limit; the per-sender count is kept in the session for
-    the length of a batch so a thousand messages do not cost a thousand count queries."""
-    counts = _ack_counts(session, [ticket.requester_email], clock)
-    to = ticket.requester_email
-    real_id = None if message_id.endswith("@synthetic>") else message_id
-    email = acknowledge_ticket(
-        session,
-        ticket,
-        in_reply_to=real_id,
-        references=parsed.references if real_id else (),
-        clock=clock,
-        sent_recently=counts[to],
-    )
-    if email is not None:
-        counts[to] += 1
-    return email is not None
-
-
-def _ack_counts(session: Session, senders: Iterable[str], clock: Clock) -> dict[str, int]:
-    """The session's per-sender acknowledgement counts, fetched once per sender per batch
-    and then kept up to date in memory."""
-    counts: dict[str, int] = session.info.setdefault(ACK_COUNTS, {})
-    missing = {s for s in senders if s not in counts}
-    if missing:
-        with session.no_autoflush:
-            counts.update(acknowledgements_sent(session, missing, clock=clock))
-    return counts
-
-
-def reprocess_quarantined(
-    session: Session, inbound_id: int, *, actor: str = "system", clock: Clock = system_clock
-) -> IngestOutcome:
-    """Run a quarantined message through the pipeline again (after a fix or a raised size
-    limit). Tokens were masked when it was stored, so none can be hashed now. ``actor`` is
-    an agent or admin (``staff:NAME``, verified now) or the operator's shell; else ``Forbidden``."""
-    authorize_actor(session, actor, "mail.reprocess")
-    row = session.get(InboundMessage, inbound_id)
-    if row is None or row.status != "quarantined":
-        raise NotFound(f"No quarantined inbound message {inbound_id}.")
-    prep = _prepare(row.raw)
-    if prep.parsed is None:
-        outcome = IngestOutcome("quarantined", row.message_id, row.id, reason=prep.reason)
-    else:
-        outcome = _process_safely(
-            session, row.id, row.message_id, prep.parsed, prep.evidence, clock
-        )
-    _finish(session, [outcome], clock)
-    return _logged(outcome)
+__all__ = ["IngestOutcome", "SourceMessage", "ingest_bytes", "ingest_messages"]
 
 
 @dataclass
@@ -470,6 +52,164 @@ class SourceMessage:
     source: str
     done: Callable[[], None] | None = None
     key: object = None
+
+
+def ingest_bytes(
+    session: Session, raw: bytes, *, source: str, clock: Clock = system_clock
+) -> IngestOutcome:
+    """Ingest one message in ``session``'s transaction; the caller commits, and only then
+    acknowledges the message at its source. Never raises for bad mail (it is quarantined);
+    database errors propagate so the caller can roll back and leave the mail at its source."""
+    (outcome,) = _write_isolated(session, [prepare(raw)], [source], clock)
+    return _logged(outcome)
+
+
+def reprocess_quarantined(
+    session: Session, inbound_id: int, *, actor: str = "system", clock: Clock = system_clock
+) -> IngestOutcome:
+    """Run a quarantined message through the pipeline again (after a fix or a raised size
+    limit), as a batch of one on its stored row. Tokens were masked when it was stored, so
+    none can be hashed now. An original of the same email stored meanwhile makes it a
+    re-delivery (the content constraint decides). ``actor`` is an agent or admin
+    (``staff:NAME``, verified now) or the operator's shell; else ``Forbidden``."""
+    authorize_actor(session, actor, "mail.reprocess")
+    row = session.get(InboundMessage, inbound_id)
+    if row is None or row.status != "quarantined":
+        raise NotFound(f"No quarantined inbound message {inbound_id}.")
+    prep = prepare(row.raw)
+    prep.message_id = row.message_id
+    stored = Stored(row.id)
+    if prep.content_digest is not None:
+        try:
+            with session.begin_nested():
+                session.execute(
+                    update(InboundMessage.__table__)
+                    .where(InboundMessage.__table__.c.id == row.id)
+                    .values(content_digest=prep.content_digest)
+                )
+        except IntegrityError:
+            stored = Stored(row.id, _original_id(session, prep), redelivery=True)
+    try:
+        with session.begin_nested():
+            plans = plan_batch(session, [prep], [row.source], [stored])
+            (outcome,) = write(session, plans, clock)
+    except Exception as exc:
+        if not _is_message_fault(exc):
+            raise
+        outcome = quarantine_outcome(row.message_id, row.id, exc)
+        _mark(session, outcome)
+    return _logged(outcome)
+
+
+def _original_id(session: Session, prep: Prepared) -> int | None:
+    return session.execute(
+        InboundMessage.__table__.select()
+        .with_only_columns(InboundMessage.__table__.c.id)
+        .where(
+            InboundMessage.__table__.c.message_id == prep.message_id,
+            InboundMessage.__table__.c.content_digest == prep.content_digest,
+        )
+    ).scalar_one_or_none()
+
+
+def _raw_message(prep: Prepared, source: str, clock: Clock) -> RawMessage:
+    parsed = prep.parsed
+    return RawMessage(
+        message_id=prep.message_id,
+        sha256=prep.sha256,
+        raw=prep.stored_raw,
+        size=prep.size,
+        source=source,
+        received_at=clock(),
+        content_digest=prep.content_digest,
+        from_addr=parsed.from_addr if parsed else None,
+        subject=redact_tokens(parsed.subject) if parsed else None,
+    )
+
+
+def _write_together(
+    session: Session, prepared: list[Prepared], sources: list[str], clock: Clock
+) -> list[IngestOutcome]:
+    """The fast pass: the whole batch stored, planned and written with no savepoint."""
+    stored = store_raw(
+        session, [_raw_message(p, s, clock) for p, s in zip(prepared, sources, strict=True)]
+    )
+    return write(session, plan_batch(session, prepared, sources, stored), clock)
+
+
+def _write_isolated(
+    session: Session, prepared: list[Prepared], sources: list[str], clock: Clock
+) -> list[IngestOutcome]:
+    """Each message as a batch of one in its own savepoint; one that fails is stored alone,
+    quarantined with the reason (without its parsed fields if those were the trouble)."""
+    outcomes = []
+    for prep, source in zip(prepared, sources, strict=True):
+        try:
+            with session.begin_nested():
+                outcomes += _write_together(session, [prep], [source], clock)
+            continue
+        except Exception as exc:
+            if not _is_message_fault(exc):
+                raise
+            failure = exc
+        outcomes.append(_quarantine_alone(session, prep, source, clock, failure))
+    return outcomes
+
+
+def _quarantine_alone(
+    session: Session, prep: Prepared, source: str, clock: Clock, failure: Exception
+) -> IngestOutcome:
+    raw = _raw_message(prep, source, clock)
+    raw.status, raw.content_digest = "quarantined", None
+    for bare in (False, True):
+        if bare:
+            raw.from_addr = raw.subject = None
+        try:
+            with session.begin_nested():
+                (where,) = store_raw(session, [raw])
+        except Exception as exc:
+            if bare or not _is_message_fault(exc):
+                raise
+            continue
+        if where.inbound_id is None:
+            return IngestOutcome("duplicate", prep.message_id, reason="already stored")
+        outcome = quarantine_outcome(prep.message_id, where.inbound_id, failure)
+        _mark(session, outcome)
+        return outcome
+    raise AssertionError("unreachable")
+
+
+def _mark(session: Session, outcome: IngestOutcome) -> None:
+    session.execute(
+        update(InboundMessage.__table__)
+        .where(InboundMessage.__table__.c.id == outcome.inbound_id)
+        .values(status=outcome.status, reason=outcome.reason, ticket_id=None)
+    )
+
+
+def _is_message_fault(exc: Exception) -> bool:
+    """A fault caused by this message's content (quarantine it) rather than by the database
+    being unavailable or giving up on a lock (roll back and retry later, leaving the mail
+    at its source)."""
+    if isinstance(exc, OperationalError | DisconnectionError):
+        return False
+    return not (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+def _is_lock_failure(exc: Exception) -> bool:
+    """A deadlock or serialization failure: the batch is safe to run again."""
+    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return isinstance(exc, DBAPIError) and code in LOCK_SQLSTATES
+
+
+def _logged(outcome: IngestOutcome) -> IngestOutcome:
+    log.info(
+        "inbound %s: %s%s",
+        redact_tokens(outcome.message_id),
+        outcome.status,
+        f" (ticket {outcome.ticket_id})" if outcome.ticket_id else "",
+    )
+    return outcome
 
 
 def ingest_messages(
@@ -501,9 +241,64 @@ def ingest_messages(
                 _write_batch(engine, batch, prepared, clock, report, in_transaction, progress)
     else:
         for batch in batches:
-            prepared = [_prepare(m.raw) for m in batch]
+            prepared = prepare_all([m.raw for m in batch])
             _write_batch(engine, batch, prepared, clock, report, in_transaction, progress)
     return report
+
+
+def _write_batch(
+    engine: Engine,
+    batch: list[SourceMessage],
+    prepared: list[Prepared],
+    clock: Clock,
+    report: IngestReport,
+    in_transaction: Callable[[Session, list[SourceMessage]], None] | None,
+    progress: Callable[[IngestOutcome], None] | None,
+) -> None:
+    """One batch in one transaction (redone isolated if a message breaks it, again if the
+    database gave up on a lock), then done at the source and counted."""
+    isolate = False
+    for attempt in range(RETRIES + 1):
+        try:
+            outcomes = _write_transaction(engine, batch, prepared, clock, in_transaction, isolate)
+            break
+        except Exception as exc:
+            if _is_lock_failure(exc) and attempt < RETRIES:
+                log.warning("ingest batch retried: %s", type(exc.orig).__name__)  # type: ignore[attr-defined]
+                continue
+            if isolate or not _is_message_fault(exc):
+                raise
+            isolate = True
+    for message, outcome in zip(batch, outcomes, strict=True):
+        _logged(outcome)
+        if message.done is not None:
+            message.done()
+        report.add(outcome)
+        if progress is not None:
+            progress(outcome)
+
+
+def _write_transaction(
+    engine: Engine,
+    batch: list[SourceMessage],
+    prepared: list[Prepared],
+    clock: Clock,
+    in_transaction: Callable[[Session, list[SourceMessage]], None] | None,
+    isolate: bool,
+) -> list[IngestOutcome]:
+    """One transaction for the batch; parsing happened before it (no lock held while
+    parsing). Autoflush is off while writing: every lookup reads rows written with plain
+    INSERTs or the identity map."""
+    sources = [m.source for m in batch]
+    with session_scope(engine) as session:
+        with session.no_autoflush:
+            if isolate:
+                outcomes = _write_isolated(session, prepared, sources, clock)
+            else:
+                outcomes = _write_together(session, prepared, sources, clock)
+        if in_transaction is not None:
+            in_transaction(session, batch)
+    return outcomes
 
 
 def default_parse_processes(total: int | None, batch_size: int) -> int:
@@ -529,178 +324,21 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-def _prepare_all(raws: list[bytes]) -> list[_Prepared]:
-    return [_prepare(raw) for raw in raws]
-
-
 def _prepared_ahead(
     pool: ProcessPoolExecutor, batches: Iterable[list[SourceMessage]], processes: int
-) -> Iterator[tuple[list[SourceMessage], list[_Prepared]]]:
+) -> Iterator[tuple[list[SourceMessage], list[Prepared]]]:
     """Each batch with its prepared messages, the next batch being prepared in ``pool``
     while the caller writes this one."""
-    ahead: tuple[list[SourceMessage], list[Future[list[_Prepared]]]] | None = None
+    ahead: tuple[list[SourceMessage], list[Future[list[Prepared]]]] | None = None
     for batch in batches:
         size = max(1, -(-len(batch) // (processes * 4)))
         chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
-        futures = [pool.submit(_prepare_all, [m.raw for m in chunk]) for chunk in chunks]
+        futures = [pool.submit(prepare_all, [m.raw for m in chunk]) for chunk in chunks]
         if ahead is not None:
             yield ahead[0], [p for f in ahead[1] for p in f.result()]
         ahead = (batch, futures)
     if ahead is not None:
         yield ahead[0], [p for f in ahead[1] for p in f.result()]
-
-
-def _write_batch(
-    engine: Engine,
-    batch: list[SourceMessage],
-    prepared: list[_Prepared],
-    clock: Clock,
-    report: IngestReport,
-    in_transaction: Callable[[Session, list[SourceMessage]], None] | None,
-    progress: Callable[[IngestOutcome], None] | None,
-) -> None:
-    """One batch in one transaction, then done at the source and counted."""
-    try:
-        outcomes = _ingest_batch(engine, batch, prepared, clock, in_transaction, False)
-    except Exception as exc:
-        if not _is_message_fault(exc):
-            raise
-        outcomes = _ingest_batch(engine, batch, prepared, clock, in_transaction, True)
-    for message, outcome in zip(batch, outcomes, strict=True):
-        _logged(outcome)
-        if message.done is not None:
-            message.done()
-        report.add(outcome)
-        if progress is not None:
-            progress(outcome)
-
-
-def _ingest_batch(
-    engine: Engine,
-    batch: list[SourceMessage],
-    prepared: list[_Prepared],
-    clock: Clock,
-    in_transaction: Callable[[Session, list[SourceMessage]], None] | None,
-    isolate: bool,
-) -> list[IngestOutcome]:
-    """One transaction for the batch. Parsing happened before it (no lock held while
-    parsing); acknowledgement counts are fetched for all senders in one query. The fast
-    pass has no savepoints; if a message makes it fail, the batch is redone with one
-    savepoint per message so only that message is quarantined. Autoflush is off while
-    processing: every lookup it makes reads rows written with plain INSERTs (ticket
-    messages) or the identity map, and a reply cannot reference an acknowledgement that
-    has not been sent, so pending audit and outbox rows can wait for one flush."""
-    with session_scope(engine) as session:
-        _ack_counts(session, [p.parsed.from_addr for p in prepared if p.parsed], clock)
-        _remember_known_ids(session, [p.message_id for p in prepared if p.parsed])
-        with session.no_autoflush:
-            if isolate:
-                outcomes = [
-                    _ingest_prepared(session, prep, source=m.source, clock=clock, isolate=True)
-                    for m, prep in zip(batch, prepared, strict=True)
-                ]
-            else:
-                outcomes = _ingest_together(session, batch, prepared, clock)
-        _finish(session, outcomes, clock)
-        if in_transaction is not None:
-            in_transaction(session, batch)
-    return outcomes
-
-
-def _ingest_together(
-    session: Session, batch: list[SourceMessage], prepared: list[_Prepared], clock: Clock
-) -> list[IngestOutcome]:
-    """The fast pass: a run of new requests that thread into nothing (the common case) is
-    written together by ``create_tickets``; any other message first writes the run so far,
-    then goes through ``_process`` as usual, so it sees every earlier ticket of the batch."""
-    refs = {r for p in prepared if p.parsed for r in p.parsed.thread_ids if r}
-    known_refs = _known_references(session, refs)
-    known_ids: set[str] = session.info[KNOWN_IDS]
-    outcomes: list[IngestOutcome | None] = []
-    pending: list[tuple[int, _Prepared, str]] = []
-    pending_ids: set[str] = set()
-
-    def write_pending() -> None:
-        stored = insert_raw_many(session, [_raw_row(p, src, clock) for _, p, src in pending])
-        requests: list[tuple[int, NewRequest]] = []
-        for (index, prep, _), inbound_id in zip(pending, stored, strict=True):
-            if inbound_id is None:
-                outcomes[index] = IngestOutcome(
-                    "duplicate", prep.message_id, reason="already stored"
-                )
-            else:
-                assert prep.parsed is not None
-                request = NewRequest(inbound_id, prep.message_id, prep.parsed, prep.evidence)
-                requests.append((index, request))
-        senders = [r.parsed.from_addr.lower() for _, r in requests]
-        created = create_tickets(
-            session,
-            [r for _, r in requests],
-            ack_counts=_ack_counts(session, senders, clock),
-            clock=clock,
-            note_incoming=lambda mid: _note_incoming(session, mid),
-        )
-        for (index, request), made in zip(requests, created, strict=True):
-            outcomes[index] = IngestOutcome(
-                "ticket",
-                request.message_id,
-                request.inbound_id,
-                made.ticket_id,
-                acknowledged=made.acknowledged,
-            )
-        pending.clear()
-        pending_ids.clear()
-
-    for message, prep in zip(batch, prepared, strict=True):
-        parsed = prep.parsed
-        if (
-            parsed is not None
-            and _stands_alone(parsed, prep.message_id, known_refs, known_ids)
-            and pending_ids.isdisjoint([prep.message_id, *parsed.thread_ids])
-        ):
-            outcomes.append(None)
-            pending.append((len(outcomes) - 1, prep, message.source))
-            pending_ids.add(prep.message_id)
-            continue
-        if pending:
-            write_pending()
-        outcomes.append(
-            _ingest_prepared(session, prep, source=message.source, clock=clock, isolate=False)
-        )
-    if pending:
-        write_pending()
-    return [o for o in outcomes if o is not None]
-
-
-def _known_references(session: Session, refs: set[str]) -> set[str]:
-    """Which of a batch's referenced Message-IDs belong to a ticket (one query per table)."""
-    if not refs:
-        return set()
-    found = set(
-        session.execute(
-            select(TicketMessage.message_id).where(TicketMessage.message_id.in_(refs))
-        ).scalars()
-    )
-    found.update(
-        session.execute(
-            select(OutboxEmail.message_id).where(
-                OutboxEmail.message_id.in_(refs), OutboxEmail.ticket_id.is_not(None)
-            )
-        ).scalars()
-    )
-    return found
-
-
-def _stands_alone(
-    parsed: ParsedMessage, message_id: str, known_refs: set[str], known_ids: set[str]
-) -> bool:
-    """A request that can be neither a re-delivery nor part of a known conversation: a new
-    ticket for sure, so it may be written with the others of its run."""
-    if classify(parsed).kind != "request" or message_id in known_ids:
-        return False
-    if SUBJECT_TAG_RE.search(parsed.subject):
-        return False
-    return not any(r in known_refs or r in known_ids for r in parsed.thread_ids)
 
 
 def _batches(items: Iterable[SourceMessage], size: int) -> Iterator[list[SourceMessage]]:

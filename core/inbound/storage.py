@@ -1,17 +1,28 @@
-"""Raw mail into ``inbound_messages``, exactly once. The unique (Message-ID, SHA-256)
-constraint decides, through ``INSERT ... ON CONFLICT DO NOTHING``: two ingesters racing on
-the same message both succeed, and only one of them gets a row id back."""
+"""Raw mail into ``inbound_messages``, exactly once, decided by the database.
+
+One ``INSERT ... ON CONFLICT DO NOTHING`` per batch, against both unique constraints:
+(Message-ID, SHA-256) refuses the same bytes, (Message-ID, content digest) refuses a second
+original of the same email with other transport headers. A message refused by the content
+constraint only is a re-delivery: its raw copy is stored again with a NULL digest and
+status ``duplicate``, so nothing received is lost but nothing makes a second ticket. On
+PostgreSQL a conflicting insert waits for the transaction holding the other row, so any
+number of racing ingesters end with one original per email; rows go in sorted by key so
+two batches never wait on each other in opposite orders."""
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from core.store.tables import InboundMessage
+
+TABLE = InboundMessage.__table__
 
 
 def content_hash(raw: bytes) -> str:
@@ -23,71 +34,117 @@ def synthetic_message_id(sha256: str) -> str:
     return f"<{sha256}@synthetic>"
 
 
-def _raw_values(
-    *,
-    message_id: str,
-    sha256: str,
-    raw: bytes,
-    size: int,
-    source: str,
-    received_at: datetime,
-    from_addr: str | None = None,
-    subject: str | None = None,
-) -> dict[str, Any]:
-    return {
-        "message_id": message_id[:998],
-        "sha256": sha256,
-        "raw": raw,
-        "size": size,
-        "source": source[:255],
-        "received_at": received_at,
-        "status": "pending",
-        "from_addr": from_addr[:254] if from_addr else None,
-        "subject": subject,
-    }
+@dataclass
+class RawMessage:
+    """``store_raw``'s input for one message."""
+
+    message_id: str
+    sha256: str
+    raw: bytes
+    size: int
+    source: str
+    received_at: datetime
+    content_digest: str | None = None
+    from_addr: str | None = None
+    subject: str | None = None
+    status: str = "pending"
+    reason: str | None = None
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "message_id": self.message_id[:998],
+            "sha256": self.sha256,
+            "content_digest": self.content_digest,
+            "raw": self.raw,
+            "size": self.size,
+            "source": self.source[:255],
+            "received_at": self.received_at,
+            "status": self.status,
+            "reason": self.reason,
+            "from_addr": self.from_addr[:254] if self.from_addr else None,
+            "subject": self.subject,
+        }
 
 
-def _insert_new(session: Session) -> Any:
-    table = InboundMessage.__table__
+@dataclass
+class Stored:
+    """Where one message stands after ``store_raw``."""
+
+    inbound_id: int | None
+    """Its row; None when the same bytes were already stored."""
+    original_id: int | None = None
+    """For a re-delivery: the row of the email's original."""
+    redelivery: bool = False
+
+
+def _insert(session: Session) -> Any:
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(table).on_conflict_do_nothing(index_elements=["message_id", "sha256"])
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(TABLE)
 
 
-def insert_raw(
-    session: Session,
-    *,
-    message_id: str,
-    sha256: str,
-    raw: bytes,
-    size: int,
-    source: str,
-    received_at: datetime,
-    from_addr: str | None = None,
-    subject: str | None = None,
-) -> int | None:
-    """Store the message as ``pending``; the new row's id, or None if it was already stored."""
-    values = _raw_values(
-        message_id=message_id,
-        sha256=sha256,
-        raw=raw,
-        size=size,
-        source=source,
-        received_at=received_at,
-        from_addr=from_addr,
-        subject=subject,
+def _insert_returning(session: Session, rows: list[dict[str, Any]]) -> dict[tuple, int]:
+    if not rows:
+        return {}
+    stmt = (
+        _insert(session)
+        .on_conflict_do_nothing()
+        .returning(TABLE.c.id, TABLE.c.message_id, TABLE.c.sha256)
     )
-    stmt = _insert_new(session).values(**values).returning(InboundMessage.__table__.c.id)
-    return session.execute(stmt).scalar_one_or_none()
+    return {(mid, sha): id_ for id_, mid, sha in session.execute(stmt, rows)}
 
 
-def insert_raw_many(session: Session, messages: list[dict[str, Any]]) -> list[int | None]:
-    """``insert_raw`` for many messages (keyword dicts of its arguments, each with its own
-    (Message-ID, SHA-256)) in one multi-row INSERT; ids in order, None where already stored."""
-    if not messages:
-        return []
-    rows = [_raw_values(**m) for m in messages]
-    table = InboundMessage.__table__
-    stmt = _insert_new(session).returning(table.c.id, table.c.message_id, table.c.sha256)
-    ids = {(mid, sha): id_ for id_, mid, sha in session.execute(stmt, rows)}
-    return [ids.get((r["message_id"], r["sha256"])) for r in rows]
+def store_raw(session: Session, messages: list[RawMessage]) -> list[Stored]:
+    """Store each message (status ``pending``, or ``duplicate`` for a re-delivery), in the
+    caller's transaction; one ``Stored`` per message, in order."""
+    rows = [m.values() for m in messages]
+    firsts = []
+    seen: set[tuple] = set()
+    for row in rows:
+        keys = {("sha", row["message_id"], row["sha256"])}
+        if row["content_digest"]:
+            keys.add(("content", row["message_id"], row["content_digest"]))
+        if seen.isdisjoint(keys):
+            firsts.append(row)
+        seen |= keys
+    firsts.sort(key=lambda r: (r["message_id"], r["content_digest"] or "", r["sha256"]))
+    ids = _insert_returning(session, firsts)
+    again = []
+    for row in rows:
+        if (row["message_id"], row["sha256"]) not in ids and row["content_digest"]:
+            again.append({**row, "content_digest": None, "status": "duplicate"})
+    again_ids = _insert_returning(session, _unique(again))
+    originals = _originals(
+        session,
+        [
+            (r["message_id"], r["content_digest"])
+            for r in rows
+            if (r["message_id"], r["sha256"]) in again_ids
+        ],
+    )
+    result = []
+    for row in rows:
+        key = (row["message_id"], row["sha256"])
+        if key in again_ids:
+            origin = originals.get((row["message_id"], row["content_digest"]))
+            result.append(Stored(again_ids.pop(key), origin, redelivery=True))
+        elif key in ids:
+            result.append(Stored(ids.pop(key)))
+        else:
+            result.append(Stored(None))
+    return result
+
+
+def _unique(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return list({(r["message_id"], r["sha256"]): r for r in rows}.values())
+
+
+def _originals(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """The rows holding the originals of these (Message-ID, content digest) pairs."""
+    if not keys:
+        return {}
+    found = session.execute(
+        select(TABLE.c.message_id, TABLE.c.content_digest, TABLE.c.id).where(
+            tuple_(TABLE.c.message_id, TABLE.c.content_digest).in_(sorted(set(keys)))
+        )
+    )
+    return {(mid, digest): id_ for mid, digest, id_ in found}

@@ -1,57 +1,120 @@
 """The automatic "we received your request" email of a new ticket, with its signing
-challenge. It is an auto-reply (RFC 3834), threads under the user's message, and one address
-gets only a few per day so a mail loop or a flood cannot make us a spam cannon."""
+challenge. It is an auto-reply (RFC 3834) and threads under the user's message. Anyone can
+make us send it to any address, so it is capped by counters the database holds: a few per
+sender address per day (plus-addressing and case do not make a new sender) and a global
+number per hour, each claimed by one conditional upsert so racing ingesters cannot pass a
+limit. It greets the requester by name only when the display name looks like a name."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import timedelta
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlalchemy import case, func, literal
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
 
 from core.clock import Clock, system_clock
 from core.mail.outbox import outbox_values
 from core.settings import get_settings
-from core.store.tables import OutboxEmail, Ticket
+from core.store.tables import AckQuota, Ticket
+from core.store.types import UTCDateTime
 from core.tickets.challenge import challenge_text, signing_command
-from core.tickets.threading import add_message
 
 TEMPLATE = "ticket_received"
 MAX_REFERENCES = 10
+GLOBAL_KEY = "*"
+"""The global rate's counter (no address is ``*``)."""
+NAME_RE = re.compile(r"[^\W\d_]+(?:[ '.\-]{1,2}[^\W\d_]+){0,3}\.?")
+MAX_NAME = 40
 
 
-def acknowledgements_sent(
-    session: Session, addresses: Iterable[str], *, clock: Clock = system_clock
+def address_key(address: str) -> str:
+    """The mailbox an address reaches, for limits: lower case, without a ``+tag``."""
+    local, at, domain = address.strip().lower().rpartition("@")
+    if not at:
+        return address.strip().lower()
+    return f"{local.split('+', 1)[0] or local}@{domain}"
+
+
+def greeting_name(display_name: str) -> str:
+    """The name to greet with, or "" when the display name looks like content (a URL, an
+    address, digits, a sentence) that an attacker would like us to echo to a victim."""
+    name = " ".join(display_name.split())
+    if len(name) > MAX_NAME or not NAME_RE.fullmatch(name):
+        return ""
+    return name
+
+
+def may_acknowledge(to: str) -> bool:
+    """Never to ourselves."""
+    return address_key(to) != address_key(get_settings().support_address)
+
+
+def claim_acknowledgements(
+    session: Session, wanted: Mapping[str, int], *, clock: Clock = system_clock
 ) -> dict[str, int]:
-    """Acknowledgements queued to each address in the last 24 hours (the outbox is the
-    record), in one query on the outbox's (recipient, template, time) index."""
-    wanted = sorted({a.lower() for a in addresses})
-    counts = dict.fromkeys(wanted, 0)
-    if not wanted:
-        return counts
-    since = clock() - timedelta(days=1)
-    rows = session.exec(
-        select(OutboxEmail.to_addr, func.count())
-        .where(
-            col(OutboxEmail.to_addr).in_(wanted),
-            OutboxEmail.template == TEMPLATE,
-            OutboxEmail.created_at >= since,
-            col(OutboxEmail.ticket_id).is_not(None),
-        )
-        .group_by(OutboxEmail.to_addr)
-    )
-    counts.update({email: n for email, n in rows})
-    return counts
-
-
-def may_acknowledge(to: str, sent_recently: int) -> bool:
-    """Not to ourselves, and at most the daily number per address."""
+    """Claim up to ``wanted[address]`` acknowledgements per address (keys as
+    ``address_key`` gives them) in the caller's transaction: how many each may send. The
+    per-address counters are claimed first (in key order, so concurrent batches lock them in
+    one order), then the global one for what they granted; what the global rate refuses is
+    taken from the last addresses, whose claims then stay counted (fewer emails, never
+    more)."""
     settings = get_settings()
-    if to.lower() == settings.support_address.lower():
-        return False
-    return sent_recently < settings.ack_max_per_sender_per_day
+    now = clock()
+    wanted = {k: n for k, n in sorted(wanted.items()) if n > 0 and k != GLOBAL_KEY}
+    if not wanted:
+        return {}
+    granted = _claim(
+        session, wanted, settings.ack_max_per_sender_per_day, now - timedelta(days=1), now
+    )
+    total = sum(granted.values())
+    if total:
+        allowed = _claim(
+            session, {GLOBAL_KEY: total}, settings.ack_max_per_hour, now - timedelta(hours=1), now
+        )[GLOBAL_KEY]
+        for key in reversed(list(granted)):
+            cut = min(granted[key], total - allowed)
+            granted[key] -= cut
+            total -= cut
+    return granted
+
+
+def _claim(
+    session: Session, wanted: dict[str, int], limit: int, since: datetime, now: datetime
+) -> dict[str, int]:
+    """One upsert over the counters of ``wanted``: a counter whose window began at or
+    before ``since`` starts a new window; each gets what fits under ``limit``."""
+    table = AckQuota.__table__
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    least = func.least if dialect == "postgresql" else func.min
+    greatest = func.greatest if dialect == "postgresql" else func.max
+    rows = [
+        {"key": key, "window_start": now, "n": min(n, limit), "granted": min(n, limit)}
+        for key, n in wanted.items()
+    ]
+    expired = table.c.window_start <= literal(since, UTCDateTime())
+    kept = least(table.c.n + insert.excluded.n, limit)
+    stmt = (
+        insert.values(rows)
+        .on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "window_start": case(
+                    (expired, insert.excluded.window_start), else_=table.c.window_start
+                ),
+                "n": case((expired, insert.excluded.n), else_=kept),
+                "granted": case((expired, insert.excluded.n), else_=greatest(kept - table.c.n, 0)),
+            },
+        )
+        .returning(table.c.key, table.c.granted)
+    )
+    granted = dict.fromkeys(wanted, 0)
+    granted.update(dict(session.execute(stmt).all()))
+    return granted
 
 
 def acknowledgement_values(
@@ -69,7 +132,7 @@ def acknowledgement_values(
         to=ticket.requester_email.lower(),
         context={
             "ticket_number": ticket.id,
-            "requester_name": ticket.requester_name,
+            "requester_name": greeting_name(ticket.requester_name),
             "subject": ticket.subject,
             "challenge_text": challenge_text(ticket),
             "challenge_expires": ticket.challenge_expires_at.strftime("%Y-%m-%d %H:%M UTC"),
@@ -84,39 +147,3 @@ def acknowledgement_values(
         auto_submitted="auto-replied",
         clock=clock,
     )
-
-
-def acknowledge_ticket(
-    session: Session,
-    ticket: Ticket,
-    *,
-    in_reply_to: str | None,
-    references: Sequence[str] = (),
-    clock: Clock = system_clock,
-    sent_recently: int | None = None,
-) -> OutboxEmail | None:
-    """Queue the acknowledgement in the caller's transaction and add it to the ticket's
-    conversation; None when the requester already got the daily maximum or is ourselves.
-    ``sent_recently`` lets a batch pass a count it keeps itself instead of a query."""
-    to = ticket.requester_email.lower()
-    if sent_recently is None:
-        sent_recently = acknowledgements_sent(session, [to], clock=clock)[to]
-    if not may_acknowledge(to, sent_recently):
-        return None
-    email = OutboxEmail(
-        **acknowledgement_values(
-            ticket, in_reply_to=in_reply_to, references=references, clock=clock
-        )
-    )
-    session.add(email)
-    add_message(
-        session,
-        ticket,
-        direction="out",
-        message_id=email.message_id,
-        from_addr=get_settings().support_address,
-        subject=email.subject,
-        body_text=email.body_text,
-        clock=clock,
-    )
-    return email

@@ -2,6 +2,7 @@
 ``SQLModel.metadata`` (Alembic and the tests rely on that)."""
 
 from core.store.tables.accounts import AccessToken, PasswordThrottle, SshKey, User
+from core.store.tables.ack_quotas import AckQuota
 from core.store.tables.audit import AuditEvent
 from core.store.tables.inbound import InboundMessage
 from core.store.tables.outbox import OutboxEmail
@@ -15,6 +16,7 @@ from core.store.tables.workers import WorkerHeartbeat
 
 __all__ = [
     "AccessToken",
+    "AckQuota",
     "AuditEvent",
     "Evidence",
     "InboundMessage",

@@ -14,13 +14,20 @@ class InboundMessage(SQLModel, table=True):
     __tablename__ = "inbound_messages"
     __table_args__ = (
         UniqueConstraint("message_id", "sha256", name="uq_inbound_message_id_sha256"),
+        UniqueConstraint("message_id", "content_digest", name="uq_inbound_message_id_content"),
     )
+    """(Message-ID, SHA-256) refuses the same bytes twice; (Message-ID, content digest)
+    refuses a second original of the same email delivered with other transport headers
+    (its raw copy is kept with a NULL digest, status ``duplicate``)."""
 
     id: int | None = Field(default=None, primary_key=True)
     message_id: str = Field(max_length=998, index=True)
     """The Message-ID header, or ``<sha256@synthetic>`` when the message has none."""
     sha256: str = Field(max_length=64)
     """SHA-256 of the raw bytes as received (before any redaction)."""
+    content_digest: str | None = Field(default=None, max_length=64)
+    """SHA-256 of what the sender wrote: sender, subject, text and attachment digests
+    (``core.inbound.prepare``); NULL for unparsed mail and for re-deliveries."""
     source: str = Field(max_length=255)
     """``maildir:/path``, ``mbox:/path``, ``eml:/path``, ``imap:host/folder``, ``smtp``."""
     received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))

@@ -176,19 +176,16 @@ def test_oversized_message_is_quarantined_then_reprocessed(inbox, engine, monkey
 
 
 def test_processing_failure_quarantines_only_that_message(engine, clock, monkeypatch):
-    import core.inbound.new_tickets as new_tickets
-    import core.inbound.pipeline as pipeline
+    import core.inbound.write as write
 
-    real = new_tickets.message_fields
+    real = write.message_fields
 
     def flaky(parsed, message_id):
         if "boom" in parsed.subject:
             raise ValueError("simulated bug")
         return real(parsed, message_id)
 
-    # Both the batch writer and the one-message path store the message's fields.
-    monkeypatch.setattr(new_tickets, "message_fields", flaky)
-    monkeypatch.setattr(pipeline, "message_fields", flaky)
+    monkeypatch.setattr(write, "message_fields", flaky)
     messages = [SourceMessage(recovery_email(subject=s), "test") for s in ("one", "boom", "three")]
     report = ingest_messages(engine, messages, clock=clock, batch_size=10)
     assert (report.new_tickets, report.quarantined, report.balanced) == (2, 1, True)

@@ -1,0 +1,121 @@
+"""Everything about one inbound message that needs no database: hash, parse, evidence, the
+redacted raw copy and the content digest that makes a re-delivery a duplicate. Pure, so it
+runs in a parse process beside the writer (``pipeline``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+
+from core.accounts.tokens import redact_tokens
+from core.inbound.evidence import EvidenceItem, extract_evidence
+from core.inbound.parsing import (
+    Attachment,
+    ParsedMessage,
+    UnparseableMessage,
+    header_message_id,
+    parse_message,
+)
+from core.inbound.redaction import redact_raw
+from core.inbound.storage import content_hash, synthetic_message_id
+from core.settings import get_settings
+
+
+@dataclass
+class Prepared:
+    size: int
+    sha256: str
+    message_id: str
+    stored_raw: bytes
+    parsed: ParsedMessage | None
+    """Text fields made storable (``storable``); None when the mail could not be parsed."""
+    evidence: list[EvidenceItem] = field(default_factory=list)
+    reason: str | None = None
+    """Why it could not be parsed (then it is quarantined)."""
+    content_digest: str | None = None
+
+
+def storable(text: str) -> str:
+    """``text`` as both databases keep it: PostgreSQL refuses NUL in text and JSON."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
+def _storable_message(parsed: ParsedMessage) -> ParsedMessage:
+    """The parsed message with every text that may be stored made storable (the common
+    message has no NUL and is returned as is)."""
+    texts = [parsed.from_addr, parsed.from_name, parsed.subject, parsed.body_text]
+    texts += [a.text or "" for a in parsed.attachments]
+    texts += [a.filename or "" for a in parsed.attachments]
+    texts += [*parsed.in_reply_to, *parsed.references, *parsed.headers.values()]
+    if not any("\x00" in t for t in texts):
+        return parsed
+    return replace(
+        parsed,
+        from_addr=storable(parsed.from_addr),
+        from_name=storable(parsed.from_name),
+        subject=storable(parsed.subject),
+        body_text=storable(parsed.body_text),
+        in_reply_to=[storable(r) for r in parsed.in_reply_to],
+        references=[storable(r) for r in parsed.references],
+        headers={k: storable(v) for k, v in parsed.headers.items()},
+        attachments=[
+            replace(
+                a,
+                filename=storable(a.filename) if a.filename else a.filename,
+                content_type=storable(a.content_type),
+                text=storable(a.text) if a.text else a.text,
+            )
+            for a in parsed.attachments
+        ],
+    )
+
+
+def content_digest(parsed: ParsedMessage) -> str:
+    """What the sender wrote, as stored: sender, subject and text (tokens redacted) and each
+    attachment's name, type and payload digest. Transport headers are not part of it, so
+    the same email from two MX hosts (or IMAP and SMTP) has one digest."""
+    attachments: list[Attachment] = parsed.attachments
+    content = [
+        parsed.from_addr,
+        redact_tokens(parsed.subject),
+        redact_tokens(parsed.body_text),
+        [[a.filename, a.content_type, a.size, a.sha256] for a in attachments],
+    ]
+    return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
+
+
+def prepare(raw: bytes) -> Prepared:
+    """Parse and mine ``raw``; never raises for bad mail (the reason is kept instead)."""
+    settings = get_settings()
+    sha256 = content_hash(raw)
+    parsed: ParsedMessage | None = None
+    evidence: list[EvidenceItem] = []
+    reason = None
+    try:
+        parsed = _storable_message(parse_message(raw, max_bytes=settings.inbound_max_bytes))
+        evidence = extract_evidence(
+            parsed.evidence_texts(), ignore_emails=[settings.support_address]
+        )
+    except UnparseableMessage as exc:
+        reason, parsed = str(exc), None
+    except Exception as exc:  # the stdlib parser on hostile input: quarantine, never crash
+        reason, parsed = f"parser failed: {type(exc).__name__}: {exc}", None
+    message_id = (parsed.message_id if parsed else header_message_id(raw)) or (
+        synthetic_message_id(sha256)
+    )
+    hidden = parsed is None or parsed.hides_token
+    return Prepared(
+        size=len(raw),
+        sha256=sha256,
+        message_id=storable(redact_tokens(message_id)),
+        stored_raw=redact_raw(raw, hidden=hidden),
+        parsed=parsed,
+        evidence=evidence,
+        reason=storable(redact_tokens(reason)) if reason else None,
+        content_digest=content_digest(parsed) if parsed else None,
+    )
+
+
+def prepare_all(raws: list[bytes]) -> list[Prepared]:
+    return [prepare(raw) for raw in raws]
