@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.store.types import UTCDateTime
@@ -14,11 +14,12 @@ class InboundMessage(SQLModel, table=True):
     __tablename__ = "inbound_messages"
     __table_args__ = (
         UniqueConstraint("message_id", "sha256", name="uq_inbound_message_id_sha256"),
-        UniqueConstraint("message_id", "content_digest", name="uq_inbound_message_id_content"),
+        Index("uq_inbound_message_id_content", "message_id", "content_digest", unique=True),
     )
     """(Message-ID, SHA-256) refuses the same bytes twice; (Message-ID, content digest)
     refuses a second original of the same email delivered with other transport headers
-    (its raw copy is kept with a NULL digest, status ``duplicate``)."""
+    (its raw copy is kept with a NULL digest, status ``duplicate``). The latter is a unique
+    index, so migration 0006 adds it to SQLite without rebuilding the table."""
 
     id: int | None = Field(default=None, primary_key=True)
     message_id: str = Field(max_length=998, index=True)

@@ -7,8 +7,8 @@
 
 The upgrade backfills both from the data: each processed message's digest from its stored
 raw copy (the first original of a (Message-ID, digest) keeps it, later copies stay NULL),
-and each address's (and the global) counter from the acknowledgements queued in the
-current window. A message whose access token was masked in its raw copy gets the digest of
+and each address's (and the global) counter from the acknowledgements queued in its latest
+window. A message whose access token was masked in its raw copy gets the digest of
 the masked text, so a re-delivery of such a message after the upgrade is not recognised.
 
 Revision ID: 0006
@@ -16,7 +16,7 @@ Revises: 0005
 """
 
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from alembic import op
@@ -32,8 +32,7 @@ PROCESSED = ("ticket", "threaded", "auto", "bounce")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("inbound_messages") as batch:
-        batch.add_column(sa.Column("content_digest", sa.String(length=64), nullable=True))
+    op.add_column("inbound_messages", sa.Column("content_digest", sa.String(length=64)))
     op.create_table(
         "ack_quotas",
         sa.Column("key", sa.String(length=254), nullable=False),
@@ -44,16 +43,17 @@ def upgrade() -> None:
     )
     _backfill_digests(op.get_bind())
     _backfill_quotas(op.get_bind())
-    with op.batch_alter_table("inbound_messages") as batch:
-        batch.create_unique_constraint(
-            "uq_inbound_message_id_content", ["message_id", "content_digest"]
-        )
+    op.create_index(
+        "uq_inbound_message_id_content",
+        "inbound_messages",
+        ["message_id", "content_digest"],
+        unique=True,
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("inbound_messages") as batch:
-        batch.drop_constraint("uq_inbound_message_id_content", type_="unique")
-        batch.drop_column("content_digest")
+    op.drop_index("uq_inbound_message_id_content", table_name="inbound_messages")
+    op.drop_column("inbound_messages", "content_digest")
     op.drop_table("ack_quotas")
 
 
@@ -110,20 +110,17 @@ def _backfill_quotas(conn: sa.Connection) -> None:
         sa.column("n", sa.Integer),
         sa.column("granted", sa.Integer),
     )
-    now = datetime.now(UTC)
     sent = conn.execute(
         sa.select(outbox.c.to_addr, outbox.c.created_at).where(
-            outbox.c.template == TEMPLATE,
-            outbox.c.ticket_id.is_not(None),
-            outbox.c.created_at >= now - timedelta(days=1),
+            outbox.c.template == TEMPLATE, outbox.c.ticket_id.is_not(None)
         )
     ).all()
     per_key: dict[str, list[datetime]] = defaultdict(list)
     for to, at in sent:
         per_key[address_key(to)].append(at)
-    recent = [at for _, at in sent if at >= now - timedelta(hours=1)]
-    if recent:
-        per_key[GLOBAL_KEY] = recent
+    windows = {key: _window(times, timedelta(days=1)) for key, times in per_key.items()}
+    if sent:
+        windows[GLOBAL_KEY] = _window([at for _, at in sent], timedelta(hours=1))
     rows = [
         {
             "key": key,
@@ -131,7 +128,14 @@ def _backfill_quotas(conn: sa.Connection) -> None:
             "n": len(times),
             "granted": 0,
         }
-        for key, times in per_key.items()
+        for key, times in windows.items()
     ]
     if rows:
         conn.execute(quotas.insert(), rows)
+
+
+def _window(times: list[datetime], length: timedelta) -> list[datetime]:
+    """The acknowledgements of the window that ends with the latest one (if that window is
+    over by now, the next claim starts a new one: no clock is needed here)."""
+    latest = max(times)
+    return [at for at in times if at > latest - length]
