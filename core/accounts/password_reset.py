@@ -14,8 +14,6 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,7 +25,7 @@ from core.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password
 from core.accounts.users import normalize_email
 from core.audit import record_event
 from core.clock import Clock, system_clock
-from core.encryption import _load_or_create_key_file
+from core.encryption import derived_key
 from core.errors import DomainError, InvalidCode, InvalidInput
 from core.mail.outbox import outbox_values
 from core.settings import get_settings
@@ -55,18 +53,10 @@ class InvalidResetLink(DomainError):
         )
 
 
-@lru_cache
-def _hash_key(secret: str | None, key_file: Path) -> bytes:
-    material = secret.encode() if secret else _load_or_create_key_file(key_file)
-    return hmac.new(material, b"backoffice password-reset links", hashlib.sha256).digest()
-
-
 def _keyed_hash(purpose: str, value: str) -> str:
-    """HMAC-SHA256 keyed from the app's secret key: a stolen database alone cannot turn a
-    stored hash back into a working link, nor test guesses offline."""
-    settings = get_settings()
-    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
-    key = _hash_key(secret, settings.resolved_key_file())
+    """HMAC-SHA256 under a key derived from the app's secret key: a stolen database alone
+    cannot turn a stored hash back into a working link, nor test guesses offline."""
+    key = derived_key(b"backoffice password-reset links")
     return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
 
 

@@ -23,7 +23,11 @@ from core.store import session_scope
 from core.store.tables import AuditEvent, OutboxEmail, PasswordResetLink, User
 from core.twofactor import sign_in, sign_in_password
 from core.twofactor.recovery_codes import remaining_codes
-from tests.core.twofactor.conftest import PASSWORD, enrolled, user  # noqa: F401
+from tests.core.twofactor import conftest as twofactor
+from tests.core.twofactor.conftest import PASSWORD
+
+user = twofactor.user
+enrolled = twofactor.enrolled
 
 NEW_PASSWORD = "a brand new passphrase"
 LINK = re.compile(r"https?://\S+/forgot-password\?token=[A-Za-z0-9_\-]+")
@@ -155,9 +159,7 @@ def test_short_password_is_refused_before_the_link_is_spent(engine, user, clock)
     reset(engine, clock, token)
 
 
-def test_unknown_address_gets_the_same_answer_after_the_same_work(
-    engine, user, clock, monkeypatch
-):
+def test_unknown_address_gets_the_same_answer_after_the_same_work(engine, user, clock, monkeypatch):
     """Both paths make a token, hash it, render the email and write one audit row; only a
     known address stores a link and queues the email. Counted, not timed."""
     calls: dict[str, list[str]] = {}
@@ -184,12 +186,16 @@ def test_unknown_address_gets_the_same_answer_after_the_same_work(
             answers.append(request_password_reset(s, email=address, clock=clock))
         work.append({k: len(v) for k, v in calls.items()})
     assert answers[0] == answers[1] == password_reset.public_answer()
-    assert work[0] == work[1] == {
-        "token_urlsafe": 1,
-        "token_hash": 1,
-        "outbox_values": 1,
-        "record_event": 1,
-    }
+    assert (
+        work[0]
+        == work[1]
+        == {
+            "token_urlsafe": 1,
+            "token_hash": 1,
+            "outbox_values": 1,
+            "record_event": 1,
+        }
+    )
     assert [m.to_addr for m in emails(engine)] == ["alice@example.com"]
     with session_scope(engine, readonly=True) as s:
         unknown = s.exec(select(AuditEvent).order_by(AuditEvent.id.desc())).first()

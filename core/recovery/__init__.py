@@ -1,0 +1,1 @@
+"""Self-service account recovery that needs no person: recovery codes over SSH."""
