@@ -52,6 +52,18 @@ LazyRootGroup.registry = {
         "Run the outbox sender and every enabled mail source in one long-running process.",
         "backoffice.cli.worker:worker",
     ),
+    "health": Subcommand(
+        "Exit 0 when the database, SMTP relay and mail sources answer and no queue is stuck.",
+        "backoffice.cli.health:health",
+    ),
+    "stats": Subcommand(
+        "Ticket, outbox, quarantine, lockout and worker figures as JSON or for Prometheus.",
+        "backoffice.cli.stats:stats",
+    ),
+    "migrate": Subcommand(
+        "Upgrade the schema to the newest migration (--check: only say whether it is).",
+        "backoffice.cli.migrate:migrate",
+    ),
     "staff": Subcommand(
         "Staff accounts of the back office (password + TOTP, with a role).",
         "backoffice.cli.staff:app",

@@ -14,6 +14,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -87,6 +88,26 @@ def describe_failure(exc: BaseException) -> str:
         return _one_line(f"{exc.strerror or exc}")
     words = _one_line(str(exc))[:300]
     return f"Unexpected {type(exc).__name__}{': ' + words if words else ''} ({DEBUG_HINT})."
+
+
+DURATION_UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(text: str | timedelta) -> timedelta:
+    """``90s``, ``15m``, ``24h``, ``180d``, ``2w`` as a ``timedelta``; a usage error (one
+    line from click) otherwise."""
+    if isinstance(text, timedelta):
+        return text
+    value = text.strip().lower()
+    number = value.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = value[len(number) :] or "s"
+    try:
+        amount = float(number)
+    except ValueError:
+        amount = -1.0
+    if unit not in DURATION_UNITS or amount < 0:
+        raise typer.BadParameter(f"{text!r} is not a duration like 90s, 15m, 24h or 180d.")
+    return timedelta(seconds=amount * DURATION_UNITS[unit])
 
 
 def require_free_port(host: str, port: int, what: str) -> None:

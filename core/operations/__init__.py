@@ -1,0 +1,1 @@
+"""Running the system: health checks, backups and the data lifecycle, for operators."""
