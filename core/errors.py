@@ -34,11 +34,11 @@ class InvalidCode(DomainError):
 
 
 class Throttled(DomainError):
-    def __init__(self, retry_after_seconds: int, locked: bool = False) -> None:
+    def __init__(self, retry_after_seconds: int, locked: bool = False, what: str = "codes") -> None:
         self.retry_after_seconds = retry_after_seconds
         self.locked = locked
-        what = "locked after too many failed codes" if locked else "throttled after failed codes"
-        super().__init__(f"This account is {what}; try again in {retry_after_seconds} s.")
+        state = "locked after too many failed" if locked else "throttled after failed"
+        super().__init__(f"This account is {state} {what}; try again in {retry_after_seconds} s.")
 
 
 class Forbidden(DomainError):

@@ -31,6 +31,27 @@ class Settings(BaseSettings):
     throttle_max_delay_seconds: int = 300
     throttle_lock_after: int = 10
     throttle_lock_seconds: int = 3600
+    recovery_free_failures: int = Field(
+        3, description="Wrong recovery codes before each further one must wait."
+    )
+    recovery_delay_seconds: int = Field(
+        30, description="First wait after the free recovery-code failures; doubles."
+    )
+    recovery_max_delay_seconds: int = Field(
+        900, description="Longest wait between recovery-code attempts (they never lock)."
+    )
+    password_free_failures: int = Field(
+        5, description="Wrong passwords per account (or client) before waits begin."
+    )
+    password_max_delay_seconds: int = Field(
+        900, description="Longest wait between password attempts; never a permanent lock."
+    )
+    password_client_free_failures: int = Field(
+        20, description="Wrong passwords from one client, over all accounts, before waits."
+    )
+    password_failure_window_seconds: int = Field(
+        3600, description="A failure older than this (with none since) starts a new count."
+    )
 
     support_address: str = "website@huggingface.co"
     support_name: str = "Hugging Face Support"

