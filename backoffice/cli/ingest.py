@@ -6,9 +6,6 @@ ingested with ``backoffice ingest paths imap``."""
 
 from __future__ import annotations
 
-import logging
-import signal
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +27,7 @@ from backoffice.cli.common import (
     print_json,
     read_secret_from_stdin,
 )
+from backoffice.cli.running import LogFormatOption, supervise
 from core.inbound import (
     IngestOutcome,
     IngestReport,
@@ -154,15 +152,21 @@ def ingest_imap(
         str | None, typer.Option(help="Move handled mail here instead of flagging it \\Seen.")
     ] = None,
     watch: Annotated[
-        float | None, typer.Option("--watch", min=1, help="Keep polling every SECONDS.")
+        float | None,
+        typer.Option(
+            "--watch",
+            min=1,
+            help="Keep polling every SECONDS; IMAP and database outages are retried with back-off.",
+        ),
     ] = None,
+    log_format: LogFormatOption = None,
     as_json: JsonOption = False,
     batch_size: BatchOption = 50,
     db: DbOption = None,
 ) -> None:
     """Ingest an IMAP folder: UID checkpoint per UIDVALIDITY, flagged after commit, never
     deleted. Without --ssl or --starttls the connection is plain text. With --watch, Ctrl-C
-    or SIGTERM finishes the current batch and stops."""
+    or SIGTERM finishes the current batch, prints the summary and exits 0."""
     if ssl and starttls:
         raise fail("Choose one of --ssl and --starttls.")
     password = (
@@ -179,17 +183,22 @@ def ingest_imap(
         security="ssl" if ssl else "starttls" if starttls else "plain",
         move_to=move_to,
     )
+    if watch is not None:
+        from core.workers.services import ImapService
+
+        watched: list[ImapService] = []
+
+        def build(engine):
+            watched.append(ImapService(engine, config, interval=watch, batch_size=batch_size))
+            return watched
+
+        supervise(build, db=db, log_format=log_format)
+        _print_report(watched[0].report if watched else IngestReport(), as_json)
+        return
     source = ImapSource(config, get_engine(db))
     report = IngestReport()
     with _progress(None, not as_json) as progress:
-        if watch is None:
-            source.run_once(batch_size=batch_size, report=report, progress=progress)
-        else:
-            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-            stop = threading.Event()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(signum, lambda *_: stop.set())
-            source.watch(watch, batch_size=batch_size, report=report, progress=progress, stop=stop)
+        source.run_once(batch_size=batch_size, report=report, progress=progress)
     _print_report(report, as_json)
 
 

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
 import typer
-from sqlalchemy import func, select
 
 from backoffice.cli.common import DbOption, JsonOption, console, open_session, print_json
-from core.mail.sender import OutboxSender
-from core.store.engine import get_engine
-from core.store.tables import OutboxEmail
+from backoffice.cli.running import LogFormatOption, supervise
 
 app = typer.Typer(help="The outgoing mail queue.", no_args_is_help=True)
 
@@ -20,38 +16,46 @@ app = typer.Typer(help="The outgoing mail queue.", no_args_is_help=True)
 def send(
     watch: Annotated[
         float | None,
-        typer.Option(help="Keep running, looking for due mail every SECONDS.", min=0.1),
+        typer.Option(
+            help="Keep running, looking for due mail every SECONDS when the queue is empty; "
+            "SIGTERM or Ctrl-C finishes the emails in flight, puts claimed ones back and "
+            "exits 0.",
+            min=0.1,
+        ),
     ] = None,
+    log_format: LogFormatOption = None,
     db: DbOption = None,
 ) -> None:
-    """Deliver every email due now over SMTP (settings BACKOFFICE_SMTP_*)."""
-    sender = OutboxSender(get_engine(db))
-    try:
-        while True:
-            result = sender.deliver_due()
-            if result.attempted or watch is None:
-                console.print(
-                    f"sent {result.sent}, retrying later {result.retrying}, failed {result.failed}",
-                    highlight=False,
-                )
-            if watch is None:
-                return
-            time.sleep(watch)
-    except KeyboardInterrupt:
-        pass
+    """Deliver every email due now over SMTP (settings BACKOFFICE_SMTP_*); with --watch,
+    keep delivering and ride out database and SMTP outages."""
+    if watch is not None:
+        from core.workers.services import OutboxService
+
+        supervise(
+            lambda engine: [OutboxService(engine, poll_seconds=watch)],
+            db=db,
+            log_format=log_format,
+        )
+        return
+    from core.mail.sender import OutboxSender
+    from core.store.engine import get_engine
+
+    result = OutboxSender(get_engine(db)).deliver_due()
+    console.print(
+        f"sent {result.sent}, retrying later {result.retrying}, failed {result.failed}",
+        highlight=False,
+    )
 
 
 @app.command("status")
 def status(as_json: JsonOption = False, db: DbOption = None) -> None:
     """How many emails are queued, sending, sent and failed."""
+    from core.stats.queues import outbox_queue
+
     with open_session(db, readonly=True) as session:
-        counts = dict(
-            session.execute(
-                select(OutboxEmail.status, func.count()).group_by(OutboxEmail.status)
-            ).all()
-        )
+        queue = outbox_queue(session)
     if as_json:
-        print_json(counts)
+        print_json({name: n for name, n in queue.counts.items() if n})
         return
-    for name in ("queued", "sending", "sent", "failed"):
-        console.print(f"{name}: {counts.get(name, 0)}", highlight=False)
+    for name, count in queue.counts.items():
+        console.print(f"{name}: {count}", highlight=False)

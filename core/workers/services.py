@@ -29,10 +29,16 @@ class OutboxService:
     kind = "outbox-sender"
 
     def __init__(
-        self, engine: Engine, *, settings: Settings | None = None, clock: Clock = system_clock
+        self,
+        engine: Engine,
+        *,
+        settings: Settings | None = None,
+        clock: Clock = system_clock,
+        poll_seconds: float | None = None,
     ):
         self.settings = settings or get_settings()
         self.sender = OutboxSender(engine, settings=self.settings, clock=clock)
+        self.poll_seconds = poll_seconds
 
     def describe(self) -> str:
         s = self.settings
@@ -44,7 +50,7 @@ class OutboxService:
         pass
 
     def run(self, stop: threading.Event) -> None:
-        self.sender.run(stop)
+        self.sender.run(stop, poll_seconds=self.poll_seconds)
 
     def degraded(self) -> str | None:
         return self.sender.degraded
@@ -214,5 +220,10 @@ def services_from_settings(
     if s.maildir_watch:
         services.append(
             MaildirService(engine, s.maildir_watch, interval=s.maildir_poll_seconds, clock=clock)
+        )
+    if not services:
+        raise InvalidInput(
+            "Nothing to run: set BACKOFFICE_SMTPD_PORT, BACKOFFICE_IMAP_HOST or "
+            "BACKOFFICE_MAILDIR_WATCH, or leave BACKOFFICE_WORKER_OUTBOX on."
         )
     return services
