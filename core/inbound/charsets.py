@@ -33,7 +33,8 @@ charset to decode with: the Windows or extended superset the sending clients rea
 UNDECLARED = frozenset({"ascii", "x-unknown", "unknown-8bit", "unknown", "default", "8bit"})
 """Labels that say nothing about 8-bit bytes: such bytes are guessed (UTF-8, then cp1252)."""
 NOT_ASCII_COMPATIBLE = ("utf-16", "utf-32", "utf-7", "iso2022", "hz")
-ENCODED_WORD_RE = re.compile(r"=\?([^?\s]+)\?([QqBb])\?([^?\s]*)\?=")
+ENCODED_WORD_RE = re.compile(r"=\?([^?\s]+)\?([QqBb])\?([^?]*)\?=")
+"""An RFC 2047 word; spaces inside the text are accepted, as ``email.header`` accepts them."""
 
 
 def codec_for(charset: str | None) -> str | None:

@@ -16,37 +16,17 @@ MAX_CONVERTED_HTML = 256 * 1024
 MAX_NESTING = 16
 """Open lists and quotes html2text may indent; deeper input is stripped instead."""
 NESTING_TAG_RE = re.compile(r"<(/?)(ol|ul|dl|blockquote)\b", re.IGNORECASE)
-BLOCK_TAGS = frozenset(
-    [
-        "p",
-        "div",
-        "br",
-        "li",
-        "tr",
-        "td",
-        "th",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "ol",
-        "ul",
-        "dl",
-        "dt",
-        "dd",
-        "blockquote",
-        "pre",
-        "table",
-        "hr",
-        "section",
-        "article",
-        "header",
-        "footer",
-    ]
+COMMENT_RE = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+SKIPPED_RE = re.compile(r"<(script|style|head|title)\b.*?(?:</\1\s*>|\Z)", re.I | re.S)
+BLOCK_TAG_RE = re.compile(
+    r"</?(?:p|div|br|li|tr|td|th|h[1-6]|ol|ul|dl|dt|dd|blockquote|pre|table|hr|section|"
+    r"article|header|footer)\b[^<>]*>?",
+    re.IGNORECASE,
 )
-SKIPPED_TAGS = ("script", "style", "head", "title")
+TAG_RE = re.compile(r"<[A-Za-z/!?][^<>]*>?")
+SPACES_RE = re.compile(r"[ \t\r\f\v\xa0]+")
+LINE_EDGES_RE = re.compile(r" ?\n ?")
+BLANK_LINES_RE = re.compile(r"\n{3,}")
 
 
 def _nesting(text: str) -> int:
@@ -75,34 +55,17 @@ def _converted(text: str) -> str:
 
 
 def strip_tags(text: str) -> str:
-    """Tags removed in one pass (``str.find`` only, no backtracking): block tags become
-    line breaks, script/style/head contents and comments are dropped, entities decoded."""
-    out: list[str] = []
-    pos, end = 0, len(text)
-    lowered = text.lower()
-    while pos < end:
-        start = text.find("<", pos)
-        if start < 0:
-            out.append(text[pos:])
-            break
-        out.append(text[pos:start])
-        if text.startswith("<!--", start):
-            close = text.find("-->", start + 4)
-            pos = end if close < 0 else close + 3
-            continue
-        close = text.find(">", start + 1)
-        if close < 0:
-            break
-        name = lowered[start + 1 : close].lstrip("/").split(None, 1)
-        tag = name[0].rstrip("/") if name else ""
-        pos = close + 1
-        if tag in SKIPPED_TAGS and not text.startswith("</", start):
-            finish = lowered.find(f"</{tag}", pos)
-            pos = end if finish < 0 else finish
-        elif tag in BLOCK_TAGS:
-            out.append("\n")
-    lines = (" ".join(line.split()) for line in html.unescape("".join(out)).split("\n"))
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+    """Tags removed by regular expressions that cannot backtrack far (each match ends at
+    the first closer or at the next ``<``): block tags become line breaks, comments and
+    script/style/head contents are dropped, entities decoded, blank runs collapsed."""
+    text = COMMENT_RE.sub("", text)
+    text = SKIPPED_RE.sub("", text)
+    text = BLOCK_TAG_RE.sub("\n", text)
+    text = TAG_RE.sub("", text)
+    text = html.unescape(text)
+    text = SPACES_RE.sub(" ", text)
+    text = LINE_EDGES_RE.sub("\n", text)
+    return BLANK_LINES_RE.sub("\n\n", text).strip()
 
 
 def html_to_text(text: str) -> tuple[str, str | None]:

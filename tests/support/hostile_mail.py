@@ -96,17 +96,31 @@ def deep_multipart(size: int) -> bytes:
 
 def deep_rfc822(size: int) -> bytes:
     """Forwarded messages nested inside each other as deep as ``size`` allows."""
-    depth = max(1, size // 80)
-    inner = "From: a@example.com\r\nSubject: inner\r\n\r\ninnermost\r\n"
-    for _ in range(depth):
-        inner = "From: a@example.com\r\nContent-Type: message/rfc822\r\n\r\n" + inner
-    return _message("Subject: fwd\r\nContent-Type: message/rfc822\r\n", inner.split("\r\n", 2)[2])
+    level = "From: a@example.com\r\nContent-Type: message/rfc822\r\n\r\n"
+    depth = max(1, size // len(level))
+    inner = level * depth + "From: a@example.com\r\nSubject: inner\r\n\r\ninnermost\r\n"
+    return _message("Subject: fwd\r\nContent-Type: message/rfc822\r\n", inner)
 
 
 def long_header(size: int) -> bytes:
     """One header line of ``size`` bytes of comments and quoted pairs."""
     value = "(" * (size // 2) + ")" * (size // 2)
     return _message(f"Subject: long\r\nX-Long: {value}\r\nContent-Type: text/plain\r\n", "hi\r\n")
+
+
+def long_content_type(size: int) -> bytes:
+    """A Content-Type of ``size`` bytes of parameters, which the parser reads itself."""
+    params = "; ".join(f'p{i}="=?utf-8?q?v{i}?="' for i in range(size // 24))
+    return _message(f"Subject: params\r\nContent-Type: text/plain; {params}\r\n", "hi\r\n")
+
+
+def big_text_body(size: int) -> bytes:
+    """A plain-text body of ``size`` bytes (a pasted log), searched for evidence."""
+    line = "2026-11-28 12:00:00 INFO ssh-ed25519 AAAA user@example.com SHA256: hf_ x\r\n"
+    return _message(
+        "Subject: log\r\nContent-Type: text/plain; charset=utf-8\r\n",
+        line * (size // len(line)),
+    )
 
 
 SHAPES: dict[str, Callable[[int], bytes]] = {
@@ -119,4 +133,6 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     "deep-multipart": deep_multipart,
     "deep-rfc822": deep_rfc822,
     "long-header": long_header,
+    "long-content-type": long_content_type,
+    "big-text-body": big_text_body,
 }
