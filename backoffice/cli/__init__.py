@@ -64,6 +64,18 @@ LazyRootGroup.registry = {
         "Upgrade the schema to the newest migration (--check: only say whether it is).",
         "backoffice.cli.migrate:migrate",
     ),
+    "retention": Subcommand(
+        "Remove raw mail of tickets decided long ago; tickets, decisions and audit stay.",
+        "backoffice.cli.retention:retention",
+    ),
+    "backup": Subcommand(
+        "Write a consistent copy of the database (VACUUM INTO or pg_dump) while it runs.",
+        "backoffice.cli.backup:backup",
+    ),
+    "restore": Subcommand(
+        "Load a backup into a new SQLite file or an empty PostgreSQL database.",
+        "backoffice.cli.backup:restore",
+    ),
     "staff": Subcommand(
         "Staff accounts of the back office (password + TOTP, with a role).",
         "backoffice.cli.staff:app",

@@ -10,9 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import click
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
+from typer.exceptions import TyperException
+
+Command = Any  # typer's own (vendored) click Command; its classes are not public
 
 MARKUP_MODE = "markdown"
 
@@ -27,14 +29,14 @@ class Subcommand:
     target: str
     prepare: Callable[[], None] | None = None
 
-    def load(self, name: str) -> click.Command:
+    def load(self, name: str) -> Command:
         module_name, _, attribute = self.target.partition(":")
         obj = getattr(importlib.import_module(module_name), attribute)
         if self.prepare is not None:
             self.prepare()
         if isinstance(obj, typer.Typer):
             info = typer.models.TyperInfo(obj, name=name)
-            command: click.Command = typer.main.get_group_from_info(
+            command: Command = typer.main.get_group_from_info(
                 info,
                 pretty_exceptions_short=True,
                 suggest_commands=True,
@@ -55,35 +57,29 @@ class LazyRootGroup(TyperGroup):
 
     registry: dict[str, Subcommand] = {}
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: typer.Context) -> list[str]:
         return [*self.registry, *super().list_commands(ctx)]
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Command | None:
         """For help listings: the registry's short help, without importing anything."""
         entry = self.registry.get(cmd_name)
         if entry is None:
             return super().get_command(ctx, cmd_name)
-        return click.Command(cmd_name, help=entry.help, short_help=entry.help)
+        return TyperCommand(cmd_name, help=entry.help, short_help=entry.help)
 
     def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
-        name = click.utils.make_str(args[0]) if args else None
+        self, ctx: typer.Context, args: list[str]
+    ) -> tuple[str | None, Command | None, list[str]]:
+        name = str(args[0]) if args else None
         entry = self.registry.get(name) if name else None
         if entry is None:
             return super().resolve_command(ctx, args)
         return name, entry.load(name), args[1:]
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (
-            click.exceptions.Exit,
-            typer.Exit,
-            click.exceptions.Abort,
-            typer.Abort,
-            click.ClickException,
-        ):
+        except (typer.Exit, typer.Abort, TyperException):  # usage errors, exits: click's own
             raise
         except BrokenPipeError:  # the reader went away (``| head``): nothing left to say
             raise typer.Exit(1) from None
