@@ -45,7 +45,7 @@ class Backoff:
     fleet that lost its database does not come back in lock step."""
 
     base: float = 0.5
-    cap: float = 30.0
+    cap: float = 10.0
     failures: int = 0
 
     def next_delay(self) -> float:

@@ -47,7 +47,8 @@ class Command:
         self.proc.wait(timeout=10)
 
     def output(self) -> str:
-        self._out.flush()
+        if not self._out.closed:
+            self._out.flush()
         return self.log.read_text(errors="replace")
 
     def close(self) -> None:
