@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     staff_session_idle_minutes: int = Field(
         30, description="A staff session ends after this long without activity."
     )
+    staff_session_max_hours: int = Field(
+        12, description="A staff session ends this long after sign-in, however active."
+    )
+    portal_session_idle_minutes: int = Field(
+        30, description="An account-portal session ends after this long without activity."
+    )
     ticket_lease_minutes: int = Field(
         30, description="How long a claim keeps a ticket for one staff member."
     )

@@ -1,5 +1,7 @@
 """What the portal remembers for one browser session: who is signed in, a sign-in waiting for
-its second factor, freshly generated recovery codes, and one-shot messages.
+its second factor, when it was last active, freshly generated recovery codes, and one-shot
+messages. A sign-in (or one waiting for its code) ends after ``portal_session_idle_minutes``
+without activity, as a staff session does.
 
 Only ids and the codes the user is being shown live here; the TOTP secret never does (the
 enrolment page reads it from the store while enrolment is pending, so it is gone for good
@@ -12,8 +14,10 @@ from typing import Literal
 import streamlit as st
 from sqlmodel import Session
 
+from core.accounts.portal_sessions import portal_session_expired
+from core.accounts.users import User
 from core.clock import Clock, system_clock
-from core.store.tables import User
+from core.settings import get_settings
 from core.twofactor import RecoveryCodeSet
 
 CLOCK_KEY = "portal_clock"
@@ -26,6 +30,7 @@ _PENDING_USER_ID = "portal_pending_user_id"
 _RECOVERY_MODE = "portal_recovery_mode"
 _FLASHES = "portal_flashes"
 _NEW_CODES = "portal_new_codes"
+_LAST_SEEN = "portal_last_seen"
 
 FlashKind = Literal["success", "info", "warning"]
 
@@ -34,12 +39,29 @@ def clock() -> Clock:
     return st.session_state.get(CLOCK_KEY, system_clock)
 
 
+def _expire_if_idle() -> None:
+    """End a sign-in (or one waiting for its code) idle for too long; else note activity."""
+    if _USER_ID not in st.session_state and _PENDING_USER_ID not in st.session_state:
+        return
+    now = clock()()
+    last_seen = st.session_state.get(_LAST_SEEN, now)
+    if portal_session_expired(last_seen, clock=lambda: now):
+        sign_out()
+        minutes = get_settings().portal_session_idle_minutes
+        flash("info", f"You were signed out after {minutes} minutes without activity.")
+        return
+    st.session_state[_LAST_SEEN] = now
+
+
 def signed_in_username() -> str | None:
+    _expire_if_idle()
     return st.session_state.get(_USERNAME)
 
 
 def signed_in_user(session: Session) -> User | None:
-    """The signed-in account, freshly loaded in ``session`` (None if signed out or deleted)."""
+    """The signed-in account, freshly loaded in ``session`` (None if signed out, idle too
+    long or deleted)."""
+    _expire_if_idle()
     user_id = st.session_state.get(_USER_ID)
     user = session.get(User, user_id) if user_id is not None else None
     if user is None and user_id is not None:
@@ -51,10 +73,11 @@ def complete_sign_in(user: User) -> None:
     sign_out()
     st.session_state[_USER_ID] = user.id
     st.session_state[_USERNAME] = user.username
+    st.session_state[_LAST_SEEN] = clock()()
 
 
 def sign_out() -> None:
-    for key in (_USER_ID, _USERNAME, _PENDING_USER_ID, _RECOVERY_MODE, _NEW_CODES):
+    for key in (_USER_ID, _USERNAME, _PENDING_USER_ID, _RECOVERY_MODE, _NEW_CODES, _LAST_SEEN):
         st.session_state.pop(key, None)
 
 
@@ -62,9 +85,11 @@ def await_second_factor(user: User) -> None:
     """The password was right and 2FA is on: remember the account until the pin arrives."""
     sign_out()
     st.session_state[_PENDING_USER_ID] = user.id
+    st.session_state[_LAST_SEEN] = clock()()
 
 
 def pending_user(session: Session) -> User | None:
+    _expire_if_idle()
     user_id = st.session_state.get(_PENDING_USER_ID)
     return session.get(User, user_id) if user_id is not None else None
 

@@ -2,35 +2,42 @@
 signed-in badge.
 
 Pages are files under ``views/`` (not ``pages/``, which Streamlit would auto-discover and
-which breaks ``st.navigation`` in ``AppTest``). Signed out, the only registered page is the
-sign-in, so no other page can be reached by URL; signed in, only the role's pages exist."""
+which breaks ``st.navigation`` in ``AppTest``). Signed out, every page's address shows the
+sign-in (so a deep link opened while signed out asks to sign in, then shows its page) and no
+other page can be reached; signed in, only the role's pages exist."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from backoffice.markdown_text import literal
 from backoffice.staff import state
-from core.staff import pages_for
+from backoffice.staff.persistence import keep_page_state
+from core.staff import PAGES, pages_for
 
 st.set_page_config(
     page_title="Support back office", page_icon=":material/support_agent:", layout="wide"
 )
+st.set_option("client.disableDataExport", True)
+"""The grid's own CSV export would write mail subjects such as ``=HYPERLINK(...)`` as
+formulas; pages offer their own download with every cell neutralised instead."""
+
+SPECS = {
+    "queue": ("views/queue.py", "Queue", ":material/inbox:"),
+    "ticket": ("views/ticket.py", "Ticket", ":material/confirmation_number:"),
+    "ops": ("views/ops.py", "Ops", ":material/monitoring:"),
+    "mail": ("views/mail.py", "Mail", ":material/mail:"),
+    "staff": ("views/staff_admin.py", "Staff", ":material/group:"),
+}
 
 
 def staff_pages(names: tuple[str, ...], *, ticket_first: bool) -> list:
     """The role's pages; the Ticket page is the landing page while a deep link waits."""
-    specs = {
-        "queue": ("views/queue.py", "Queue", ":material/inbox:"),
-        "ticket": ("views/ticket.py", "Ticket", ":material/confirmation_number:"),
-        "ops": ("views/ops.py", "Ops", ":material/monitoring:"),
-        "mail": ("views/mail.py", "Mail", ":material/mail:"),
-        "staff": ("views/staff_admin.py", "Staff", ":material/group:"),
-    }
     return [
         st.Page(
-            specs[name][0],
-            title=specs[name][1],
-            icon=specs[name][2],
+            SPECS[name][0],
+            title=SPECS[name][1],
+            icon=SPECS[name][2],
             url_path=name,
             default=ticket_first and name == "ticket",
         )
@@ -38,31 +45,32 @@ def staff_pages(names: tuple[str, ...], *, ticket_first: bool) -> list:
     ]
 
 
+def sign_in_pages() -> list:
+    """The sign-in, also under every page's address: the address (and its ``?ticket=``)
+    stays in the browser, so the real page opens once the sign-in is done."""
+    login = st.Page(
+        "views/login.py", title="Sign in", icon=":material/login:", url_path="login", default=True
+    )
+    return [login] + [st.Page("views/login.py", title="Sign in", url_path=name) for name in PAGES]
+
+
+keep_page_state()
 staff = state.current_staff()
 
 if staff is None:
     state.remember_deep_link()
-    page = st.navigation(
-        [
-            st.Page(
-                "views/login.py",
-                title="Sign in",
-                icon=":material/login:",
-                url_path="login",
-                default=True,
-            )
-        ],
-        position="hidden",
-    )
+    page = st.navigation(sign_in_pages(), position="hidden")
 else:
     names = pages_for(staff.role)
     ticket_first = state.deep_link_pending() and "ticket" in names
     page = st.navigation(staff_pages(names, ticket_first=ticket_first))
     with st.sidebar:
-        st.caption(f"Signed in as **{staff.username}** · {staff.role}")
+        st.caption(f"Signed in as **{literal(staff.username)}** · {staff.role}")
         if st.button("Sign out", key="sign_out"):
             state.sign_out()
+            state.flash("You are signed out.", "info")
             st.rerun()
 
+state.write_cookie()
 state.show_flashes()
 page.run()

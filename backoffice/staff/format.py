@@ -1,14 +1,16 @@
-"""Short human forms of durations and timestamps for the staff pages."""
+"""Short human forms of durations, timestamps and missing values for the staff pages."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+NOTHING = "—"
+
 
 def age(delta: timedelta | None) -> str:
     """``3d 4h``, ``5h 12m``, ``7m``; an em dash for nothing."""
     if delta is None:
-        return "—"
+        return NOTHING
     minutes = int(delta.total_seconds() // 60)
     days, rest = divmod(minutes, 1440)
     hours, minutes = divmod(rest, 60)
@@ -24,4 +26,9 @@ def seconds(value: float | None) -> str:
 
 
 def when(at: datetime | None) -> str:
-    return "—" if at is None else f"{at:%Y-%m-%d %H:%M} UTC"
+    return NOTHING if at is None else f"{at:%Y-%m-%d %H:%M} UTC"
+
+
+def text(value: object) -> str:
+    """A table cell: an em dash for None or empty, else the value as text."""
+    return NOTHING if value is None or value == "" else str(value)

@@ -1,97 +1,127 @@
-"""Read-only panels of the Ticket page: the thread as plain text, evidence, the verification
-report and the account snapshot. Nothing here renders HTML from mail; every text that came
-from outside goes through ``st.text``/``st.code`` with access tokens redacted again."""
+"""Read-only panels of the Ticket page, drawn from the ``TicketView`` read model. Mail text
+is shown literally: bodies, subjects and attachment names through ``st.text``/``st.code``,
+and anything mail-supplied inside a Markdown-rendering element (expander labels, alerts)
+through ``literal``, so no image loads and no link forms."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import streamlit as st
-from sqlmodel import Session
 
+from backoffice.markdown_text import literal
 from backoffice.staff import format
-from core.accounts.ssh_keys import list_ssh_keys
-from core.accounts.tokens import list_tokens, mask_token, redact_tokens, token_is_active
-from core.store.tables import Evidence, TicketMessage, TicketNote, User
-from core.twofactor import two_factor_status
+from core.accounts.snapshot import AccountSnapshot
+from core.inbound.evidence_kind import EvidenceKind
+from core.tickets.views import EvidenceView, MessageView, NoteView, TicketView
 from core.verification import VerificationReport
+from core.verification.outcome import Recommendation, Strength
 
 RESULT_LABEL = {"pass": "PASS", "weak": "WEAK", "fail": "FAIL"}
+LONG_EVIDENCE = frozenset({EvidenceKind.SSH_SIGNATURE})
 
 
-def thread(messages: list[TicketMessage]) -> None:
+def requester(view: TicketView) -> str:
+    """``Name <email>`` or the address alone, as plain text."""
+    name = view.requester_name.strip()
+    return f"{name} <{view.requester_email}>" if name else view.requester_email
+
+
+def thread(view: TicketView) -> None:
     st.subheader("Conversation")
-    if not messages:
-        st.caption("No messages.")
-    for i, message in enumerate(messages):
-        arrow = "→ to requester" if message.direction == "out" else "← from"
-        label = f"{arrow} {message.from_addr} · {format.when(message.created_at)}"
-        with st.expander(label, expanded=i == len(messages) - 1):
-            st.text(f"Subject: {redact_tokens(message.subject)}")
-            st.code(redact_tokens(message.body_text), language=None, wrap_lines=True)
-            if message.attachments:
-                names = ", ".join(str(a.get("filename", "?")) for a in message.attachments)
-                st.caption(f"Attachments: {names}")
+    if not view.messages:
+        st.caption("No messages yet.")
+    for message in view.messages:
+        _message(message)
 
 
-def evidence(items: list[Evidence]) -> None:
+def _message(message: MessageView) -> None:
+    """The requester's mail open, ours collapsed and addressed "to <requester> · from
+    support", so the support address never reads as the requester's."""
+    if message.inbound:
+        label = f"From {literal(message.sender)}"
+    else:
+        label = f"To {literal(message.recipient)} · from support"
+    label += f" · {format.when(message.at)}"
+    with st.expander(label, expanded=message.inbound, icon=_icon(message)):
+        st.text(f"Subject: {message.subject}")
+        st.code(message.body or "(no text)", language=None, wrap_lines=True)
+        if message.attachments:
+            st.text("Attachments: " + ", ".join(message.attachments))
+
+
+def _icon(message: MessageView) -> str:
+    return ":material/call_received:" if message.inbound else ":material/call_made:"
+
+
+def evidence(items: list[EvidenceView]) -> None:
     st.subheader("Evidence")
     if not items:
-        st.caption("No evidence extracted yet.")
+        st.caption(
+            "No evidence found in the mail yet: no account name, key, fingerprint, signature "
+            "or token. Ask the requester for more information."
+        )
         return
-    st.dataframe(
-        [
-            {
-                "Kind": e.kind,
-                "Value": redact_tokens(e.value)[:200],
-                "Fingerprint": e.fingerprint or "",
-            }
-            for e in items
-        ],
-        hide_index=True,
-    )
+    for item in items:
+        with st.container(border=True):
+            st.markdown(f"**{item.label}**")
+            if item.fingerprint:
+                st.text(f"Fingerprint: {item.fingerprint}")
+            if item.kind in LONG_EVIDENCE:
+                with st.expander("Show the signature"):
+                    st.code(item.value, language=None, wrap_lines=True)
+            else:
+                st.code(item.value, language=None, wrap_lines=True)
 
 
 def report(rep: VerificationReport) -> None:
     st.subheader("Verification")
-    st.markdown(
-        f"**Evidence: {rep.strength}** · recommendation: **{rep.recommendation}**  \n{rep.summary}"
-    )
+    strength = Strength(rep.strength).label
+    recommendation = Recommendation(rep.recommendation).label
+    st.markdown(f"Evidence: **{strength}** · Recommendation: **{recommendation}**")
+    st.text(rep.summary)
     for flag in rep.flags:
-        st.warning(flag, icon=":material/flag:")
+        st.warning(literal(flag), icon=":material/flag:")
     for check in rep.checks:
         st.text(f"[{RESULT_LABEL.get(check.result, check.result)}] {check.name}: {check.reason}")
 
 
-def account_snapshot(session: Session, user: User | None, now: datetime) -> None:
+def account(snapshot: AccountSnapshot | None) -> None:
     st.subheader("Account")
-    if user is None:
-        st.caption("No account resolved for this ticket.")
+    if snapshot is None:
+        st.caption(
+            "No single account matches this ticket's claims or sender, so nothing can be "
+            "checked against an account yet. Ask the requester which account it is."
+        )
         return
-    status = two_factor_status(session, user)
-    two_fa = "on" if status.enabled else ("enrolment pending" if status.pending else "off")
-    st.markdown(
-        f"**{user.username}** · {user.email}  \n2FA: **{two_fa}**"
-        + (f" · {status.recovery_codes_left} recovery codes left" if status.enabled else "")
+    st.markdown(f"**{literal(snapshot.username)}** · {literal(snapshot.email)}")
+    codes = (
+        f" · {snapshot.recovery_codes_left} recovery codes left"
+        if snapshot.recovery_codes_left is not None
+        else ""
     )
-    keys = list_ssh_keys(session, user)
-    st.caption(f"SSH keys ({len(keys)})")
-    for key in keys:
-        st.text(f"{key.key_type} {key.fingerprint_sha256} {key.comment}".rstrip())
-    tokens = list_tokens(session, user)
-    st.caption(f"Access tokens ({len(tokens)})")
-    for token in tokens:
-        active = "active" if token_is_active(token, now) else "revoked/expired"
-        st.text(f"{mask_token(token.last4)} {token.name} · {active}")
+    st.text(f"Two-factor authentication: {snapshot.two_factor}{codes}")
+    st.text(f"Account created {format.when(snapshot.created_at)}")
+    st.caption(f"SSH keys ({len(snapshot.ssh_keys)})")
+    if not snapshot.ssh_keys:
+        st.text("No SSH key registered.")
+    for key in snapshot.ssh_keys:
+        st.text(f"{key.key_type} {key.fingerprint} {key.comment}".rstrip())
+    st.caption(f"Access tokens ({len(snapshot.tokens)})")
+    if not snapshot.tokens:
+        st.text("No access token.")
+    for token in snapshot.tokens:
+        state = "active" if token.active else "revoked or expired"
+        st.text(f"{token.masked} {token.name} · {state}")
     st.caption("Recent security events")
-    for event in status.recent_events:
-        st.text(f"{format.when(event.at)} {event.action} by {event.actor}")
+    if not snapshot.events:
+        st.text("None recorded.")
+    for event in snapshot.events:
+        st.text(f"{format.when(event.at)} · {event.what} · by {event.by}")
 
 
-def notes(items: list[TicketNote]) -> None:
+def notes(items: list[NoteView]) -> None:
     st.subheader("Internal notes")
     if not items:
         st.caption("No notes yet. Notes are for staff only and never emailed.")
     for note in items:
-        st.caption(f"{note.author} · {format.when(note.created_at)}")
+        st.caption(f"{literal(note.author)} · {format.when(note.at)}")
         st.text(note.body)

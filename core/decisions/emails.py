@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from core.accounts.password_reset import password_reset_page_url
 from core.accounts.tokens import mask_token
 from core.clock import Clock, system_clock
+from core.errors import InvalidInput
 from core.mail.outbox import queue_email
 from core.settings import get_settings
 from core.store.tables import AccessToken, OutboxEmail, Ticket, TicketMessage, User
@@ -18,6 +19,20 @@ from core.tickets.threading import add_message
 
 DECISION_EMAILS = ("approved", "approved_requester", "denied", "more_information_needed")
 MAX_REFERENCES = 10
+REQUIRED_TEXT = {
+    "denied": "reason for the denial",
+    "more_information_needed": "message to the requester",
+}
+"""The decisions whose email carries staff's own words, which must not be empty."""
+
+
+def require_decision_text(kind: str, text: str | None) -> str:
+    """The stripped text of a denial or a request for information, or ``InvalidInput``
+    (the same refusal the decision itself gives, so the preview refuses it first)."""
+    text = (text or "").strip()
+    if kind in REQUIRED_TEXT and not text:
+        raise InvalidInput(f"A {REQUIRED_TEXT[kind]} is required.")
+    return text
 
 
 def _common(ticket: Ticket) -> dict[str, Any]:

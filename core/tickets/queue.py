@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from core.accounts.users import find_user
 from core.clock import Clock, system_clock
-from core.store.tables import Ticket, User
+from core.store.tables import Ticket, User, VerificationReportRow
 from core.store.tables.tickets import OPEN_STATUSES, OPEN_STATUSES_SQL, TICKET_STATUSES
 
 COUNT_CAP = 1_000
@@ -36,6 +36,10 @@ class QueueFilter:
     older_than_hours: float | None = None
     search: str = ""
     """A ticket number (``123`` or ``#123``), an email address or a username (exact)."""
+    recommendations: tuple[str, ...] = ()
+    """approve | review | request_more_information | deny (the latest report's); empty: any."""
+    flagged_only: bool = False
+    """Only tickets flagged at ingestion or whose latest report raises a flag."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,10 @@ class QueueRow:
     evidence_strength: str
     assignee: str | None
     flagged: bool
+    recommendation: str | None = None
+    """The latest verification report's recommendation (None before any report)."""
+    flags: tuple[str, ...] = ()
+    """Why a closer look is needed: the ingestion flag and the latest report's flags."""
 
 
 @dataclass(frozen=True)
@@ -103,12 +111,35 @@ def _search_condition(session: Session, search: str) -> ColumnElement[bool] | No
     return or_(*terms) if terms else false()
 
 
-def _conditions(session: Session, flt: QueueFilter, now: datetime) -> list[ColumnElement[bool]]:
+def _latest_report(column):
+    """``column`` of the ticket's latest verification report (one index probe per ticket)."""
+    return (
+        select(column)
+        .where(VerificationReportRow.ticket_id == Ticket.id)
+        .order_by(VerificationReportRow.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _conditions(
+    session: Session, flt: QueueFilter, now: datetime, *, with_status: bool = True
+) -> list[ColumnElement[bool]]:
     conditions = [
         c
-        for c in (_status_condition(flt.statuses), _search_condition(session, flt.search))
+        for c in (
+            _status_condition(flt.statuses) if with_status else None,
+            _search_condition(session, flt.search),
+        )
         if c is not None
     ]
+    if flt.recommendations:
+        conditions.append(
+            _latest_report(VerificationReportRow.recommendation).in_(flt.recommendations)
+        )
+    if flt.flagged_only:
+        report_flags = func.json_array_length(VerificationReportRow.report["flags"])
+        conditions.append(or_(Ticket.flagged, func.coalesce(_latest_report(report_flags), 0) > 0))
     if flt.evidence:
         # Wrapped so no planner walks the three-valued strength index (half the table per
         # value) instead of the status index; the strength is then checked per open ticket.
@@ -132,9 +163,35 @@ def capped_count(session: Session, conditions: list[ColumnElement[bool]], cap: i
     return Count(min(value, cap), value > cap)
 
 
-def status_counts(session: Session, *, cap: int = COUNT_CAP) -> dict[str, Count]:
-    """Tickets per status (each capped), in status order."""
-    return {s: capped_count(session, [Ticket.status == s], cap) for s in TICKET_STATUSES}
+def status_counts(
+    session: Session,
+    conditions: list[ColumnElement[bool]] | None = None,
+    *,
+    cap: int = COUNT_CAP,
+) -> dict[str, Count]:
+    """Tickets per status (each capped), in status order, among those matching
+    ``conditions`` (every filter but the status one, so the counts follow the filters)."""
+    extra = conditions or []
+    return {s: capped_count(session, [Ticket.status == s, *extra], cap) for s in TICKET_STATUSES}
+
+
+def _latest_reports(session: Session, ticket_ids: list[int]) -> dict[int, tuple[str, list[str]]]:
+    """Ticket id → (recommendation, flags) of its latest stored report."""
+    if not ticket_ids:
+        return {}
+    latest = (
+        select(func.max(VerificationReportRow.id))
+        .where(VerificationReportRow.ticket_id.in_(ticket_ids))
+        .group_by(VerificationReportRow.ticket_id)
+    )
+    rows = session.execute(
+        select(
+            VerificationReportRow.ticket_id,
+            VerificationReportRow.recommendation,
+            VerificationReportRow.report,
+        ).where(VerificationReportRow.id.in_(latest))
+    )
+    return {r[0]: (r[1], list((r[2] or {}).get("flags", []))) for r in rows}
 
 
 def queue_page(
@@ -173,11 +230,13 @@ def queue_page(
             Ticket.assignee,
             Ticket.lease_until,
             Ticket.flagged,
+            Ticket.flag_reason,
         )
         .outerjoin(User, User.id == Ticket.user_id)
         .where(Ticket.id.in_(page_ids))
         .order_by(Ticket.created_at, Ticket.id)
     )
+    reports = _latest_reports(session, page_ids)
     rows = [
         QueueRow(
             id=r[0],
@@ -190,6 +249,8 @@ def queue_page(
             evidence_strength=r[6],
             assignee=r[7] if r[8] is not None and r[8] > now else None,
             flagged=bool(r[9]),
+            recommendation=reports.get(r[0], (None, []))[0],
+            flags=tuple(([r[10]] if r[9] and r[10] else []) + reports.get(r[0], (None, []))[1]),
         )
         for r in session.execute(stmt)
     ]
@@ -198,5 +259,9 @@ def queue_page(
         total=capped_count(session, conditions, COUNT_CAP),
         page=page,
         page_size=page_size,
-        status_counts=status_counts(session) if with_counts else {},
+        status_counts=(
+            status_counts(session, _conditions(session, flt, now, with_status=False))
+            if with_counts
+            else {}
+        ),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from backoffice.markdown_text import literal
 from backoffice.staff import state
 from core.errors import DomainError
 from core.staff import staff_sign_in_password, staff_sign_in_second_factor
@@ -27,7 +28,7 @@ def password_step() -> None:
 
 
 def code_step(username: str) -> None:
-    st.write(f"Signing in as **{username}**.")
+    st.write(f"Signing in as **{literal(username)}**.")
     with st.form("code_form"):
         code = st.text_input(
             "Authentication code",
@@ -37,7 +38,7 @@ def code_step(username: str) -> None:
         )
         submitted = st.form_submit_button("Sign in", type="primary", key="login_submit")
     if st.button("Use another account", key="login_restart"):
-        state.sign_out()
+        state.cancel_sign_in()
         st.rerun()
     if not submitted:
         return
@@ -54,6 +55,8 @@ def code_step(username: str) -> None:
 
 st.title("Support back office")
 st.caption("Staff only. Sign in with your password and the code from your authenticator app.")
+if state.deep_link_pending():
+    st.info("Sign in to open the ticket you followed a link to.", icon=":material/link:")
 pending = state.pending_sign_in()
 if pending is None:
     password_step()

@@ -8,8 +8,23 @@ from datetime import UTC, datetime, time, timedelta
 import streamlit as st
 
 from backoffice.staff import format, state
+from core.inbound.evidence_kind import EvidenceKind
 from core.stats import ops_report
 from core.stats.figures import EXACT_PERCENTILES_UP_TO, PERCENTILE_RELATIVE_ERROR
+from core.tickets.status import TicketStatus
+from core.verification.outcome import Strength
+
+
+def labelled(counts: dict[str, int], words: type) -> dict[str, int]:
+    """Chart bars named in words (``Waiting for the requester``, not ``awaiting_user``)."""
+    out = {}
+    for key, count in counts.items():
+        try:
+            out[words(key).label] = count
+        except ValueError:
+            out[key] = count
+    return out
+
 
 st.title("Ops")
 today = state.clock()().date()
@@ -65,17 +80,21 @@ with left:
     step = timedelta(days=1 if unit == "day" else 7)
     periods = [first + i * step for i in range((chosen[1] - first) // step + 1)]
     st.bar_chart(  # every period, quiet ones as zero bars rather than left out
-        {"tickets": {d.isoformat(): series.get(d, 0) for d in periods}}, height=260
+        {"Tickets received": {d.isoformat(): series.get(d, 0) for d in periods}}, height=260
     )
     st.caption("Backlog by status")
-    st.bar_chart({"tickets": report.backlog}, horizontal=True, height=160)
+    st.bar_chart({"Tickets": labelled(report.backlog, TicketStatus)}, horizontal=True, height=160)
 with right:
     st.caption("Evidence strength (tickets received in range)")
-    st.bar_chart({"tickets": report.evidence_strength}, horizontal=True, height=160)
+    st.bar_chart(
+        {"Tickets": labelled(report.evidence_strength, Strength)}, horizontal=True, height=160
+    )
     st.caption("Evidence kinds (tickets carrying each)")
-    st.bar_chart({"tickets": report.evidence_kinds}, horizontal=True, height=200)
+    st.bar_chart(
+        {"Tickets": labelled(report.evidence_kinds, EvidenceKind)}, horizontal=True, height=200
+    )
     st.caption("Outcomes (tickets received in range)")
-    st.bar_chart({"tickets": report.outcomes}, horizontal=True, height=200)
+    st.bar_chart({"Tickets": labelled(report.outcomes, TicketStatus)}, horizontal=True, height=200)
 
 st.download_button(
     "Download CSV",

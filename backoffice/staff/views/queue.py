@@ -1,21 +1,28 @@
-"""The queue: open tickets oldest first, filters, search, paging and counts per status.
-Every figure comes from one indexed SQL query; selecting a row opens the ticket."""
+"""The queue: open tickets oldest first with their risk in view (recommendation, flags),
+filters, search, paging and counts per status that follow the filters. Every figure comes
+from indexed SQL (``core.tickets.queue``); selecting a row opens the ticket, and the filters
+and page are still there on the way back."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from backoffice.staff import format, state
-from core.store.tables.tickets import OPEN_STATUSES, TICKET_STATUSES
+from core.csv_export import rows_to_csv
 from core.tickets.queue import UNASSIGNED, QueueFilter, queue_page
+from core.tickets.status import OPEN, TicketStatus
+from core.verification.outcome import Recommendation, Strength
 
 PAGE_SIZE = 50
-EVIDENCE = ("strong", "weak", "none")
 ASSIGNEE_CHOICES = {"Anyone": None, "Unassigned": UNASSIGNED, "Me": "me"}
 
 
 def open_ticket(ticket_id: int) -> None:
     st.switch_page("views/ticket.py", query_params={"ticket": str(ticket_id)})
+
+
+def recommendation_label(value: str | None) -> str:
+    return Recommendation(value).label if value else format.NOTHING
 
 
 staff = state.current_staff()
@@ -24,12 +31,26 @@ st.title("Queue")
 with st.container(horizontal=True):
     statuses = st.multiselect(
         "Status",
-        TICKET_STATUSES,
-        default=list(OPEN_STATUSES),
+        list(TicketStatus),
+        default=list(OPEN),
+        format_func=lambda s: TicketStatus(s).label,
         key="q_status",
         help="Empty means every status.",
     )
-    evidence = st.multiselect("Evidence", EVIDENCE, key="q_evidence", help="Empty means any.")
+    recommendations = st.multiselect(
+        "Recommendation",
+        list(Recommendation),
+        format_func=lambda r: Recommendation(r).label,
+        key="q_recommendation",
+        help="What verification recommends; empty means any.",
+    )
+    evidence = st.multiselect(
+        "Evidence",
+        list(Strength),
+        format_func=lambda s: Strength(s).label,
+        key="q_evidence",
+        help="Empty means any.",
+    )
     assignee_label = st.selectbox("Assignee", list(ASSIGNEE_CHOICES), key="q_assignee")
     older = st.number_input(
         "Older than (hours)", min_value=0, value=0, step=1, key="q_older", help="0 means any age."
@@ -37,6 +58,12 @@ with st.container(horizontal=True):
     search = st.text_input(
         "Search", key="q_search", placeholder="#123, username or email", help="Exact match."
     )
+flagged_only = st.toggle(
+    "Flagged only",
+    key="q_flagged",
+    help="Tickets with a reason for a closer look: a sender who is not the account's email, "
+    "evidence for another account, a reply from someone else.",
+)
 
 assignee = ASSIGNEE_CHOICES[assignee_label]
 if assignee == "me":
@@ -47,6 +74,8 @@ flt = QueueFilter(
     assignee=assignee,
     older_than_hours=float(older) or None,
     search=search,
+    recommendations=tuple(recommendations),
+    flagged_only=flagged_only,
 )
 page_number = int(st.session_state.get("q_page", 1))
 with state.db(readonly=True) as s:
@@ -54,22 +83,24 @@ with state.db(readonly=True) as s:
 
 with st.container(horizontal=True):
     for status, count in result.status_counts.items():
-        st.metric(status.replace("_", " "), str(count))
-
+        st.metric(TicketStatus(status).label, str(count))
 st.caption(
     f"{result.total} matching · page {result.page} of {result.pages} · oldest first. "
-    "Select a row to open the ticket."
+    "The counts above follow every filter but Status. Select a row to open the ticket."
 )
+
 rows = [
     {
         "#": r.id,
-        "Status": r.status,
+        "Status": TicketStatus(r.status).label,
         "Age": format.age(r.age),
         "Requester": r.requester,
-        "Account": r.claimed_account,
-        "Evidence": r.evidence_strength,
-        "Assignee": r.assignee or "",
-        "Subject": ("[flagged] " if r.flagged else "") + r.subject,
+        "Account": format.text(r.claimed_account),
+        "Evidence": Strength(r.evidence_strength).label,
+        "Recommendation": recommendation_label(r.recommendation),
+        "Flags": "⚑ " + " · ".join(r.flags) if r.flags else "",
+        "Assignee": format.text(r.assignee),
+        "Subject": r.subject,
     }
     for r in result.rows
 ]
@@ -80,15 +111,51 @@ if rows:
         on_select="rerun",
         selection_mode="single-row",
         key="queue_table",
-        column_config={"#": st.column_config.NumberColumn(format="%d", width="small")},
+        width="stretch",
+        column_config={
+            "#": st.column_config.NumberColumn(format="%d", width=50),
+            "Status": st.column_config.TextColumn(width=110),
+            "Age": st.column_config.TextColumn(width=60),
+            "Requester": st.column_config.TextColumn(width=160),
+            "Account": st.column_config.TextColumn(width=80),
+            "Evidence": st.column_config.TextColumn(width=70),
+            "Recommendation": st.column_config.TextColumn(width=110),
+            "Flags": st.column_config.TextColumn(width=200),
+            "Assignee": st.column_config.TextColumn(width=70),
+            "Subject": st.column_config.TextColumn(width=190),
+        },
     )
     if event.selection.rows:
         open_ticket(rows[event.selection.rows[0]]["#"])
+    st.download_button(
+        "Download this page as CSV",
+        rows_to_csv(rows),
+        file_name=f"queue-page-{result.page}.csv",
+        mime="text/csv",
+        key="q_csv",
+        help="Cells that a spreadsheet would run as a formula are written as text.",
+    )
+elif (
+    result.total.value == 0
+    and not any(
+        (flt.evidence, flt.search, flt.recommendations, flt.flagged_only, flt.older_than_hours)
+    )
+    and assignee is None
+):
+    st.info(
+        "No tickets in these statuses. New recovery emails become tickets as they are "
+        "ingested; clear Status to see every ticket."
+    )
 else:
-    st.info("No ticket matches these filters.")
+    st.info(
+        "No ticket matches these filters. Clear a filter (or the search) to see more.",
+    )
 
 with st.container(horizontal=True, vertical_alignment="bottom"):
-    st.number_input("Page", min_value=1, step=1, key="q_page")
-    number = st.number_input("Ticket number", min_value=1, step=1, value=None, key="q_open_id")
+    last = max(result.pages, page_number)
+    st.number_input("Page", min_value=1, max_value=last, step=1, key="q_page")
+    number = st.number_input(
+        "Ticket number", min_value=1, max_value=2**31 - 1, step=1, value=None, key="q_open_id"
+    )
     if st.button("Open ticket", key="q_open", disabled=number is None):
         open_ticket(int(number))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from backoffice.markdown_text import literal
 from backoffice.staff import format, state, ticket_panels
 from core.decisions import (
     approve_ticket,
@@ -14,14 +15,16 @@ from core.decisions import (
     preview_decision_email,
     request_more_information,
 )
+from core.decisions.emails import require_decision_text
 from core.errors import DomainError
 from core.staff import StaffIdentity, can_decide
-from core.store.tables import User
-from core.store.tables.tickets import OPEN_STATUSES
-from core.tickets.leases import claim_ticket, lease_holder, release_ticket
-from core.tickets.notes import add_note, list_notes
-from core.tickets.reading import get_ticket, ticket_detail
-from core.verification import compute_report, verify_ticket
+from core.tickets.leases import claim_ticket, release_ticket
+from core.tickets.notes import add_note
+from core.tickets.numbers import parse_ticket_number
+from core.tickets.reading import get_ticket
+from core.tickets.status import TicketStatus
+from core.tickets.views import TicketView, ticket_view
+from core.verification import verify_ticket
 
 PENDING = "ticket_pending_action"
 ACTIONS = {
@@ -29,60 +32,92 @@ ACTIONS = {
     "Approve": ("approved", "Override reason"),
     "Deny": ("denied", "Reason (sent to the requester)"),
 }
+DEFAULT_ACTION = {"approve": "Approve", "deny": "Deny"}
+"""The recommendation's action; anything else (ask for more, review first) starts on
+"Request more information", the one that changes no account."""
+DONE = {
+    "approved": "approved; two-factor authentication is reset and the email is queued.",
+    "denied": "denied; the email is queued.",
+    "awaiting_user": "asked the requester for more information; the email is queued.",
+    "awaiting_confirmation": (
+        "your approval is recorded. It is a high-value account, so a different admin must "
+        "confirm it; nothing has changed on the account yet."
+    ),
+}
+
+
+def pick_another(message: str | None = None) -> None:
+    """The box to open a ticket by number (after a mistyped one, too)."""
+    if message:
+        st.error(message, icon=":material/search_off:")
+    number = st.number_input(
+        "Ticket number", min_value=1, max_value=2**31 - 1, step=1, value=None, key="t_pick"
+    )
+    if number is not None:
+        st.session_state.pop("t_pick", None)
+        st.query_params["ticket"] = str(int(number))
+        st.rerun()
 
 
 def selected_ticket_id() -> int | None:
+    """The ticket in the address (or the deep link kept across sign-in); anything that is
+    not a ticket number is said so, never looked up."""
     deep_link = state.take_deep_link()
     if deep_link is not None:
         st.query_params["ticket"] = str(deep_link)
         return deep_link
     raw = st.query_params.get("ticket")
-    if raw and raw.isdigit():
-        return int(raw)
-    number = st.number_input("Ticket number", min_value=1, step=1, value=None, key="t_pick")
+    number = parse_ticket_number(raw)
     if number is not None:
-        st.query_params["ticket"] = str(int(number))
-        st.rerun()
-    return None
+        return number
+    st.title("Ticket")
+    if raw:
+        pick_another(f"“{literal(raw[:40])}” is not a ticket number.")
+    else:
+        st.caption("Open a ticket from the queue, or enter its number.")
+        pick_another()
+    st.stop()
 
 
-def run(action, **kwargs) -> bool:
-    """Call a service in its own unit of work; a domain error becomes one line."""
+def run(action, **kwargs):
+    """Call a service in its own unit of work; a domain error becomes one line (None)."""
     try:
         with state.db() as s:
-            action(s, clock=state.clock(), **kwargs)
+            return action(s, clock=state.clock(), **kwargs) or True
     except DomainError as exc:
         state.show_error(exc)
-        return False
-    return True
+        return None
 
 
 def reverify(session, *, ticket_id: int, clock) -> None:
     verify_ticket(session, get_ticket(session, ticket_id), clock=clock)
 
 
-def claim_bar(staff: StaffIdentity, ticket_id: int, holder) -> bool:
+def claim_bar(staff: StaffIdentity, view: TicketView) -> bool:
     """Lease controls; True when ``staff`` may act (the ticket is free or theirs)."""
+    holder = view.lease
     mine = holder is not None and holder.assignee == staff.username
     with st.container(horizontal=True, vertical_alignment="center"):
         if holder is None:
             st.caption("Nobody is working on this ticket.")
             claim = st.button("Claim", key="t_claim", help="Keep it for yourself for a while.")
-            if claim and run(claim_ticket, ticket_id=ticket_id, staff=staff.username):
-                state.flash(f"You claimed ticket #{ticket_id}.")
+            if claim and run(claim_ticket, ticket_id=view.id, staff=staff.username):
+                state.flash(f"You claimed ticket #{view.id}.")
                 st.rerun()
         elif mine:
             st.caption(f"Claimed by you until {format.when(holder.until)}.")
-            extend = st.button("Extend", key="t_extend")
-            if extend and run(claim_ticket, ticket_id=ticket_id, staff=staff.username):
+            if st.button("Extend", key="t_extend") and run(
+                claim_ticket, ticket_id=view.id, staff=staff.username
+            ):
                 st.rerun()
-            release = st.button("Release", key="t_release")
-            if release and run(release_ticket, ticket_id=ticket_id, staff=staff.username):
+            if st.button("Release", key="t_release") and run(
+                release_ticket, ticket_id=view.id, staff=staff.username
+            ):
                 st.rerun()
         else:
             st.warning(
-                f"{holder.assignee} is handling this ticket until {format.when(holder.until)}; "
-                "you can read it and add notes, but not decide.",
+                f"{literal(holder.assignee)} is handling this ticket until "
+                f"{format.when(holder.until)}; you can read it and add notes, but not decide.",
             )
     return holder is None or mine
 
@@ -97,15 +132,25 @@ def note_form(staff: StaffIdentity, ticket_id: int) -> None:
             st.rerun()
 
 
-def decision_form(staff: StaffIdentity, ticket, strength: str) -> None:
+def decision_form(staff: StaffIdentity, view: TicketView) -> None:
     st.subheader("Decide")
     pending = st.session_state.get(PENDING)
-    if pending and pending["ticket_id"] == ticket.id:
+    if pending and pending["ticket_id"] == view.id:
         confirm(staff, pending)
         return
-    label = st.radio("Action", list(ACTIONS), key="t_action", horizontal=True)
+    labels = list(ACTIONS)
+    default = DEFAULT_ACTION.get(view.report.recommendation, "Request more information")
+    label = st.radio(
+        "Action",
+        labels,
+        index=labels.index(default),
+        key="t_action",
+        horizontal=True,
+        help="Starts on what verification recommends.",
+    )
     kind, text_label = ACTIONS[label]
     help_text = None
+    strength = view.report.strength
     if kind == "approved":
         if strength == "strong":
             text_label += " (optional)"
@@ -117,19 +162,20 @@ def decision_form(staff: StaffIdentity, ticket, strength: str) -> None:
     text = st.text_area(text_label, key=f"t_text_{kind}", help=help_text, height=100)
     if st.button("Preview email", key="t_preview", type="primary"):
         try:
+            require_decision_text(kind, text)
             with state.db(readonly=True) as s:
                 email = preview_decision_email(
-                    s, ticket_id=ticket.id, kind=kind, reason=text, clock=state.clock()
+                    s, ticket_id=view.id, kind=kind, reason=text, clock=state.clock()
                 )
         except DomainError as exc:
             state.show_error(exc)
             return
         st.session_state[PENDING] = {
-            "ticket_id": ticket.id,
+            "ticket_id": view.id,
             "label": label,
             "kind": kind,
             "text": text,
-            "version": ticket.version,
+            "version": view.version,
             "subject": email.subject,
             "body": email.text,
         }
@@ -137,82 +183,89 @@ def decision_form(staff: StaffIdentity, ticket, strength: str) -> None:
 
 
 def confirm(staff: StaffIdentity, pending: dict) -> None:
-    st.markdown(f"**{pending['label']}** — this email will be sent:")
+    st.markdown(f"**{pending['label']}**: this email will be sent.")
     st.text(f"Subject: {pending['subject']}")
     st.code(pending["body"], language=None, wrap_lines=True)
     with st.container(horizontal=True):
         go = st.button("Confirm and send", key="t_confirm", type="primary")
-        if st.button("Cancel", key="t_cancel"):
+        if st.button("Cancel", key="t_cancel", help="Back to the form, as you left it."):
             st.session_state.pop(PENDING, None)
+            st.session_state["t_action"] = pending["label"]
+            st.session_state[f"t_text_{pending['kind']}"] = pending["text"]
             st.rerun()
     if not go:
         return
     common = {
         "ticket_id": pending["ticket_id"],
-        "staff": staff.username,
+        "staff": staff,
         "expected_version": pending["version"],
     }
     kind, text = pending["kind"], pending["text"]
     if kind == "approved":
-        ok = run(approve_ticket, reason=text or None, **common)
+        decision = run(approve_ticket, reason=text or None, **common)
     elif kind == "denied":
-        ok = run(deny_ticket, reason=text, **common)
+        decision = run(deny_ticket, reason=text, **common)
     else:
-        ok = run(request_more_information, message=text, **common)
+        decision = run(request_more_information, message=text, **common)
     st.session_state.pop(PENDING, None)
-    if ok:
-        done = {"approved": "approved", "denied": "denied"}.get(kind, "sent the request for")
-        state.flash(f"Ticket #{pending['ticket_id']}: {done} — the email is queued.")
+    if decision:
+        status = getattr(decision, "status", "")
+        sentence = f"Ticket #{pending['ticket_id']}: {DONE.get(status, 'done.')}"
+        state.flash(sentence, "info" if status != "approved" else "success")
         st.rerun()
+
+
+def decided(view: TicketView) -> None:
+    """The outcome of a decided ticket; only an approval is green."""
+    reason = f": {literal(view.decision_reason)}" if view.decision_reason else ""
+    sentence = (
+        f"{view.status.label} by {literal(view.decided_by or 'support')} "
+        f"on {format.when(view.decided_at)}{reason}"
+    )
+    if view.status == TicketStatus.APPROVED:
+        st.success(sentence, icon=":material/check_circle:")
+    elif view.status == TicketStatus.DENIED:
+        st.error(sentence, icon=":material/block:")
+    else:
+        st.info(sentence)
 
 
 staff = state.current_staff()
 ticket_id = selected_ticket_id()
-if ticket_id is None:
-    st.title("Ticket")
-    st.caption("Open a ticket from the queue, or enter its number.")
-    st.stop()
-
-now = state.clock()()
 try:
     with state.db(readonly=True) as s:
-        detail = ticket_detail(s, ticket_id)
-        rep = compute_report(s, detail.ticket, clock=state.clock())
-        user = s.get(User, rep.user_id) if rep.user_id else None
-        notes = list_notes(s, ticket_id)
-        ticket = detail.ticket
-        st.title(f"#{ticket.id} · {ticket.subject}")
-        st.caption(
-            f"{ticket.status} · from {ticket.requester_email} · received "
-            f"{format.when(ticket.created_at)} ({format.age(now - ticket.created_at)} ago)"
-            + (f" · flagged: {ticket.flag_reason}" if ticket.flagged else "")
-        )
-        left, right = st.columns([3, 2], gap="large")
-        with right:
-            ticket_panels.report(rep)
-            ticket_panels.account_snapshot(s, user, now)
-        with left:
-            ticket_panels.thread(detail.messages)
-            ticket_panels.evidence(detail.evidence)
-except DomainError as exc:
-    state.show_error(exc)
+        view = ticket_view(s, ticket_id, clock=state.clock())
+except DomainError:
+    st.title("Ticket")
+    pick_another(f"No ticket #{ticket_id}. Check the number and try again.")
     st.stop()
 
+st.title(f"#{view.id} · {literal(view.subject)}")
+st.caption(
+    f"{view.status.label} · from {literal(ticket_panels.requester(view))} · received "
+    f"{format.when(view.created_at)} ({format.age(state.clock()() - view.created_at)} ago)"
+)
+if view.flagged and view.flag_reason:
+    st.warning(f"Flagged: {literal(view.flag_reason)}", icon=":material/flag:")
+left, right = st.columns([3, 2], gap="large")
 with left:
-    ticket_panels.notes(notes)
-    note_form(staff, ticket.id)
+    ticket_panels.thread(view)
+    ticket_panels.evidence(view.evidence)
+    ticket_panels.notes(view.notes)
+    note_form(staff, view.id)
 with right:
-    if ticket.status not in OPEN_STATUSES:
-        st.success(
-            f"Decided: {ticket.status} by {ticket.decided_by} {format.when(ticket.decided_at)}"
-            + (f" — {ticket.decision_reason}" if ticket.decision_reason else "")
-        )
-    elif can_decide(staff.role) and claim_bar(staff, ticket.id, lease_holder(ticket, now=now)):
+    ticket_panels.report(view.report)
+    ticket_panels.account(view.account)
+    if not view.is_open:
+        decided(view)
+    elif not can_decide(staff.role):
+        st.caption("Your role can read tickets but not decide them.")
+    elif claim_bar(staff, view):
         if st.button(
             "Re-check evidence",
             key="t_verify",
-            help="Run verification again and store the report (the queue shows its strength).",
-        ) and run(reverify, ticket_id=ticket.id):
+            help="Run verification again and store the report (the queue shows it).",
+        ) and run(reverify, ticket_id=view.id):
             state.flash("Verification re-run.", "info")
             st.rerun()
-        decision_form(staff, ticket, rep.strength)
+        decision_form(staff, view)

@@ -8,6 +8,7 @@ from core.store.tables.inbound import InboundMessage
 from core.store.tables.outbox import OutboxEmail
 from core.store.tables.password_reset import PasswordResetLink
 from core.store.tables.staff import StaffMember
+from core.store.tables.staff_sessions import StaffSession
 from core.store.tables.stats import TicketDayCount, TicketDurationBucket, TicketEvidenceKindDay
 from core.store.tables.tickets import Evidence, Ticket, TicketMessage, TicketNote
 from core.store.tables.twofactor import RecoveryCode, SecondFactorThrottle, TotpRegistration
@@ -27,6 +28,7 @@ __all__ = [
     "SecondFactorThrottle",
     "SshKey",
     "StaffMember",
+    "StaffSession",
     "Ticket",
     "TicketDayCount",
     "TicketDurationBucket",

@@ -3,6 +3,7 @@ with 2FA, a token and a key, and tickets made by the real inbound pipeline."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -123,3 +124,30 @@ def sign_in(world: World, name: str, *, at: AppTest | None = None) -> AppTest:
     at.button[0].click().run()
     assert not at.exception, at.exception
     return at
+
+
+MARKDOWN_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def shown(value: str) -> str:
+    """What a reader sees of a Markdown body the app escaped with ``literal``."""
+    return MARKDOWN_ESCAPE.sub(r"\1", value)
+
+
+@pytest.fixture
+def media_storage(monkeypatch):
+    """One media store for every run, so a test can read what a download button serves."""
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+    from streamlit.testing.v1 import app_test
+
+    storage = MemoryMediaFileStorage("/mock/media")
+    monkeypatch.setattr(app_test, "MemoryMediaFileStorage", lambda _endpoint: storage)
+    return storage
+
+
+def downloaded(at, storage, key: str) -> bytes:
+    """The bytes the download button ``key`` serves."""
+    from pathlib import PurePosixPath
+
+    url = at.download_button(key=key).proto.url
+    return storage.get_file(PurePosixPath(url).name).content
