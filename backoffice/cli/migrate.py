@@ -18,12 +18,15 @@ def migrate(
 ) -> None:
     """Upgrade the schema (safe while other processes run: one takes an advisory lock on
     PostgreSQL, the rest wait); with --check, report whether it is current."""
-    from core.store.engine import get_engine, head_revisions, schema_is_current
+    from core.store.engine import AHEAD, CURRENT, get_engine, head_revisions, schema_state
 
     head = ", ".join(sorted(head_revisions()))
-    engine = get_engine(db, upgrade=False)
-    if schema_is_current(engine):
+    state = schema_state(get_engine(db, upgrade=False))
+    if state == CURRENT:
         console.print(f"Schema is at the newest migration ({head}).", highlight=False)
+        return
+    if state == AHEAD:
+        console.print(f"Schema is newer than this release ({head}); nothing to do.")
         return
     if check:
         raise fail(f"Migrations are pending: the code expects {head}.")

@@ -170,17 +170,19 @@ def database_checks(db_url: str | None, thresholds: Thresholds, clock: Clock) ->
 
     from core.stats.queues import outbox_queue, quarantine
     from core.store.engine import (
+        AHEAD,
+        BEHIND,
         database_fault,
         get_engine,
         head_revisions,
-        schema_is_current,
+        schema_state,
         session_scope,
     )
     from core.workers.heartbeats import STOPPED, list_heartbeats
 
     try:
         engine = get_engine(db_url, upgrade=False)
-        current = schema_is_current(engine)
+        state = schema_state(engine)
     except DomainError as exc:
         return [Check("database", False, str(exc)), *_skipped("outbox", "quarantine", "workers")]
     except DBAPIError as exc:  # the server refuses, the file is damaged, ...
@@ -188,18 +190,25 @@ def database_checks(db_url: str | None, thresholds: Thresholds, clock: Clock) ->
             Check("database", False, str(database_fault(exc, db_url))),
             *_skipped("outbox", "quarantine", "workers"),
         ]
-    if not current:
-        heads = ", ".join(sorted(head_revisions()))
+    heads = ", ".join(sorted(head_revisions()))
+    if state == BEHIND:
         return [
             Check(
                 "database",
                 False,
-                f"schema is not at migration {heads}; run a backoffice "
-                "command (or `backoffice migrate`) to upgrade it",
+                f"schema is behind migration {heads}; run `backoffice migrate`",
             ),
             *_skipped("outbox", "quarantine", "workers"),
         ]
-    checks = [Check("database", True, "answers, schema at the newest migration")]
+    checks = [
+        Check(
+            "database",
+            True,
+            "answers, schema newer than this release (a rollout is under way?)"
+            if state == AHEAD
+            else "answers, schema at the newest migration",
+        )
+    ]
     now = clock()
     with session_scope(engine, readonly=True) as session:
         outbox = outbox_queue(session, clock=clock)

@@ -8,6 +8,7 @@ is imported only when the schema is behind (a command at head never loads it).""
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from core.store.errors import DatabaseUnavailable
 if TYPE_CHECKING:
     from alembic.config import Config
 
+log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 URL_HINT = "use sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE"
 _engines: dict[str, Engine] = {}
@@ -170,29 +172,49 @@ _REVISION_RE = re.compile(r"^(down_revision|revision)\s*=\s*['\"]([^'\"]+)['\"]"
 
 
 @cache
-def head_revisions() -> frozenset[str]:
-    """The migrations no other migration revises, read from the files' ``revision`` and
+def _migration_files() -> tuple[frozenset[str], frozenset[str]]:
+    """Every revision this code knows and its heads, read from the files' ``revision`` and
     ``down_revision`` lines (cheap next to loading Alembic's script machinery)."""
     revisions, parents = set(), set()
     for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
         for name, value in _REVISION_RE.findall(path.read_text()):
             (revisions if name == "revision" else parents).add(value)
-    return frozenset(revisions - parents)
+    return frozenset(revisions), frozenset(revisions - parents)
+
+
+def head_revisions() -> frozenset[str]:
+    return _migration_files()[1]
+
+
+CURRENT, BEHIND, AHEAD = "current", "behind", "ahead"
+
+
+def schema_state(engine: Engine) -> str:
+    """``current`` (at this code's newest migration), ``behind`` (new or older: upgrade),
+    or ``ahead`` (a newer release migrated it; this code leaves it alone): one small query."""
+    with engine.connect() as conn:
+        if not conn.dialect.has_table(conn, "alembic_version"):
+            return BEHIND
+        current = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    known, heads = _migration_files()
+    if current == heads:
+        return CURRENT
+    return AHEAD if current - known else BEHIND
 
 
 def schema_is_current(engine: Engine) -> bool:
-    """Whether the database already stands at the newest migration: one small query."""
-    with engine.connect() as conn:
-        if not conn.dialect.has_table(conn, "alembic_version"):
-            return False
-        current = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
-    return current == head_revisions()
+    return schema_state(engine) == CURRENT
 
 
 def upgrade_schema(engine: Engine) -> None:
     """Bring the schema to the newest migration; safe when several processes start at once.
-    A database already at head costs one query and no Alembic import."""
-    if schema_is_current(engine):
+    A database already at head costs one query and no Alembic import. A database migrated by
+    a newer release is left as it is, so the previous release's processes keep (re)starting
+    during a rolling deploy (migrations are additive for one release; see docs/deploy.md)."""
+    state = schema_state(engine)
+    if state == AHEAD:
+        log.warning("the database schema is newer than this release; leaving it as it is")
+    if state != BEHIND:
         return
     from alembic import command
 
