@@ -21,9 +21,11 @@ from backoffice.cli.common import (
     print_json,
     read_password,
 )
-from core.accounts.ssh_keys import add_ssh_key, list_ssh_keys
+from core.accounts.password_reset import send_reset_link
+from core.accounts.ssh_keys import add_ssh_key, list_ssh_keys, revoke_ssh_key
 from core.accounts.tokens import issue_token, list_tokens, mask_token, revoke_token
 from core.accounts.users import create_user, get_user
+from core.settings import get_settings
 from core.twofactor import two_factor_status
 
 app = typer.Typer(help="Hub accounts, their SSH keys and access tokens.", no_args_is_help=True)
@@ -64,6 +66,38 @@ def add_key(
     with open_session(db) as session:
         key = add_ssh_key(session, user=get_user(session, username), public_key=text)
     print(key.fingerprint_sha256)
+
+
+@app.command("revoke-ssh-key")
+@domain_errors
+def revoke_key(
+    username: str,
+    fingerprint: Annotated[str, typer.Argument(help="SHA256:... or MD5:... as ssh-keygen -l.")],
+    db: DbOption = None,
+) -> None:
+    """Revoke an SSH key: kept on record, but no longer proof of the account (SSH recovery
+    refuses it)."""
+    with open_session(db) as session:
+        key = revoke_ssh_key(session, user=get_user(session, username), fingerprint=fingerprint)
+    console.print(f"SSH key {key.fingerprint_sha256} is revoked.", highlight=False)
+
+
+@app.command("reset-password")
+@domain_errors
+def reset_password(username: str, db: DbOption = None) -> None:
+    """Email the account a single-use password-reset link, to its address on file only (the
+    link is never shown here)."""
+    with open_session(db) as session:
+        user = get_user(session, username)
+        sent = send_reset_link(session, user=user, actor="cli")
+        address = user.email
+    if not sent:
+        raise fail(f"{username} was sent a reset link moments ago; try again in a minute.")
+    console.print(
+        f"A password-reset link for {username} is queued to {address}; it works once, within "
+        f"{get_settings().password_reset_link_minutes} minutes.",
+        highlight=False,
+    )
 
 
 @app.command("issue-token")
@@ -116,6 +150,7 @@ def show(username: str, json_out: JsonOption = False, db: DbOption = None) -> No
                 "fingerprint_sha256": k.fingerprint_sha256,
                 "fingerprint_md5": k.fingerprint_md5,
                 "comment": k.comment,
+                "revoked": k.revoked_at is not None,
             }
             for k in keys
         ],
@@ -144,7 +179,8 @@ def show(username: str, json_out: JsonOption = False, db: DbOption = None) -> No
     table.add_column("Fingerprint", no_wrap=True)
     table.add_column("Comment", overflow="fold")
     for k in data["ssh_keys"]:
-        table.add_row(f"{k['type']} ({k['bits']})", k["fingerprint_sha256"], k["comment"])
+        comment = f"{k['comment']} (revoked)" if k["revoked"] else k["comment"]
+        table.add_row(f"{k['type']} ({k['bits']})", k["fingerprint_sha256"], comment)
     console.print(table)
     table = Table("Id", "Name", "Token", "Last used", "State", title="Access tokens")
     table.title_justify = "left"

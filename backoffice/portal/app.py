@@ -18,6 +18,12 @@ AUTHENTICATION = st.Page(
     icon=":material/shield_lock:",
     url_path="authentication",
 )
+FORGOT_PASSWORD = st.Page(
+    "views/password_reset.py",
+    title="Forgot password?",
+    icon=":material/lock_reset:",
+    url_path="forgot-password",
+)
 LOST_EVERYTHING = st.Page(
     "views/lost_everything.py",
     title="Lost everything?",
@@ -26,7 +32,7 @@ LOST_EVERYTHING = st.Page(
 )
 
 page = st.navigation(
-    {"Account": [SIGN_IN], "Settings": [AUTHENTICATION], "Help": [LOST_EVERYTHING]}
+    {"Account": [SIGN_IN, FORGOT_PASSWORD], "Settings": [AUTHENTICATION], "Help": [LOST_EVERYTHING]}
 )
 
 with st.sidebar:

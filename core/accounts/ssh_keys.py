@@ -11,12 +11,13 @@ import struct
 from dataclasses import dataclass
 
 import paramiko
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from core.audit import record_event
 from core.clock import Clock, system_clock
-from core.errors import AlreadyExists, MalformedPublicKey
+from core.errors import AlreadyExists, InvalidInput, MalformedPublicKey, NotFound
 from core.store.tables import SshKey, User
 
 # Security-key types are OpenSSH's own; paramiko cannot load them, so their wire format is
@@ -187,3 +188,44 @@ def add_ssh_key(
 
 def list_ssh_keys(session: Session, user: User) -> list[SshKey]:
     return list(session.exec(select(SshKey).where(SshKey.user_id == user.id).order_by(SshKey.id)))
+
+
+def revoke_ssh_key(
+    session: Session,
+    *,
+    user: User,
+    fingerprint: str,
+    actor: str | None = None,
+    clock: Clock = system_clock,
+) -> SshKey:
+    """Mark a key of ``user`` revoked (SHA256 or MD5 fingerprint): it stays on record, so it
+    cannot be registered again, but proves nothing any more (SSH self-service refuses it).
+    Revoking twice is a no-op; the audit row is written once."""
+    normalized = normalize_fingerprint(fingerprint)
+    if normalized is None:
+        raise InvalidInput(
+            f"{fingerprint!r} is not an SSH key fingerprint (SHA256:... or MD5:...)."
+        )
+    column = SshKey.fingerprint_md5 if normalized.startswith("MD5:") else SshKey.fingerprint_sha256
+    row = session.exec(
+        select(SshKey).where(SshKey.user_id == user.id, column == normalized)
+    ).first()
+    if row is None:
+        raise NotFound(f"{user.username} has no SSH key {normalized}.")
+    revoked = session.execute(
+        update(SshKey)
+        .where(SshKey.id == row.id, SshKey.revoked_at.is_(None))
+        .values(revoked_at=clock())
+        .execution_options(synchronize_session=False)
+    )
+    if revoked.rowcount == 1:
+        record_event(
+            session,
+            action="ssh_key.revoked",
+            actor=actor or f"user:{user.username}",
+            user_id=user.id,
+            details={"fingerprint": row.fingerprint_sha256},
+            clock=clock,
+        )
+    session.refresh(row)
+    return row

@@ -21,7 +21,12 @@ from core.store.tables import SshKey, User
 from core.twofactor import recovery_codes
 from core.twofactor.enrolment import RecoveryCodeSet, is_enabled
 from core.twofactor.notifications import security_event
-from core.twofactor.throttle import clear_failures, ensure_not_throttled, record_failure
+from core.twofactor.password_throttle import (
+    begin_password_attempt,
+    clear_password_failures,
+    record_password_failure,
+    subjects_for,
+)
 
 LOGIN_NAME = "recovery"
 """``ssh recovery@host``; an account's own username is accepted too, if the key is its."""
@@ -74,19 +79,20 @@ def check_password(
     client: str | None = None,
     clock: Clock = system_clock,
 ) -> None:
-    """The account's password, throttled per account like sign-in (the count is committed
-    before the error, so a dropped connection does not reset it). ``client`` names the
-    peer (``ssh:ADDRESS``) for a per-client count."""
+    """The account's password under sign-in's throttle, per account and per ``client``
+    (``ssh:ADDRESS``); a failure is counted, audited and committed before the error, so a
+    dropped connection does not reset the count."""
     user = session.get(User, owner.user_id)
     if user is None:
         raise InvalidCredentials()
     now = clock()
-    ensure_not_throttled(session, user.id, now)
+    subjects = subjects_for(user.username, user, client)
+    begin_password_attempt(session, subjects, now)
     if not verify_password(user.password_hash, password):
-        record_failure(session, user, now)
+        record_password_failure(session, subjects, user=user, client=client, now=now)
         session.commit()
         raise InvalidCredentials()
-    clear_failures(session, user.id)
+    clear_password_failures(session, user)
 
 
 def replace_recovery_codes(

@@ -3,6 +3,7 @@ fed through SSH_ASKPASS (no terminal: setsid), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -18,12 +19,14 @@ from pathlib import Path
 import paramiko
 import pytest
 from sqlmodel import select
+from typer.testing import CliRunner
 
+from backoffice.cli import app
 from core.accounts.ssh_keys import add_ssh_key
 from core.accounts.users import create_user
 from core.errors import InvalidCode
 from core.store import session_scope
-from core.store.tables import AuditEvent, OutboxEmail, SshKey, User
+from core.store.tables import AuditEvent, OutboxEmail, User
 from core.twofactor import begin_enrolment, confirm_enrolment, use_recovery_code
 from core.twofactor.recovery_codes import remaining_codes
 from core.twofactor.totp import code_at_step, time_step
@@ -255,9 +258,12 @@ def test_a_key_on_another_account_is_refused(engine, sshd, tmp_path):
 
 def test_a_revoked_key_is_refused(engine, sshd, tmp_path):
     alice = make_account(engine, tmp_path, "alice")
-    with session_scope(engine) as s:
-        key = s.exec(select(SshKey)).one()
-        key.revoked_at = key.created_at
+    fingerprint = alice.key.keygen_fingerprint()
+    revoked = CliRunner().invoke(app, ["accounts", "revoke-ssh-key", "alice", fingerprint])
+    assert revoked.exit_code == 0, revoked.output
+    assert revoked.stdout.strip() == f"SSH key {fingerprint} is revoked."
+    shown = CliRunner().invoke(app, ["accounts", "show", "alice", "--json"])
+    assert json.loads(shown.stdout)["ssh_keys"][0]["revoked"] is True
     refused = ssh(sshd, alice.key, PASSWORD, tmp_path)
     assert refused.returncode == 255 and "Permission denied (publickey)" in refused.stderr
     assert stop_sshd(sshd) == 0

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from core.accounts.ssh_keys import add_ssh_key, parse_public_key
-from core.errors import InvalidCredentials, Throttled
+from core.accounts.ssh_keys import add_ssh_key, parse_public_key, revoke_ssh_key
+from core.errors import InvalidCredentials, InvalidInput, NotFound, Throttled
 from core.recovery import ssh_server
 from core.recovery.ssh_service import (
     KeyOwner,
@@ -21,6 +21,7 @@ from core.recovery.ssh_service import (
 )
 from core.store import session_scope
 from core.store.tables import AuditEvent, OutboxEmail, SshKey
+from core.twofactor import sign_in_password
 from core.twofactor.recovery_codes import remaining_codes
 from tests.core.twofactor import conftest as twofactor
 from tests.core.twofactor.conftest import PASSWORD
@@ -68,18 +69,23 @@ def test_unknown_revoked_and_other_accounts_keys_are_refused(engine, alice_key, 
     assert str(unknown.value) == str(other.value) == str(revoked.value), "one public answer"
 
 
-def test_password_failures_are_throttled_and_survive_the_rollback(engine, alice_key, clock):
+def test_password_failures_share_sign_ins_throttle(engine, alice_key, clock):
+    """Wrong passwords over SSH count where sign-in's do (per account, per client), are
+    committed before the error, and make the portal's sign-in wait too."""
     owner = identify(engine, alice_key.blob)
-    for _ in range(3):
+    for _ in range(6):
         with session_scope(engine) as s, pytest.raises(InvalidCredentials):
-            check_password(s, owner=owner, password="guess", clock=clock)
-    with session_scope(engine) as s, pytest.raises(InvalidCredentials):
-        check_password(s, owner=owner, password="guess", clock=clock)
+            check_password(s, owner=owner, password="guess", client="ssh:192.0.2.7", clock=clock)
     with session_scope(engine) as s, pytest.raises(Throttled):
-        check_password(s, owner=owner, password=PASSWORD, clock=clock)
+        check_password(s, owner=owner, password=PASSWORD, client="ssh:192.0.2.7", clock=clock)
+    with session_scope(engine) as s, pytest.raises(Throttled):
+        sign_in_password(s, login="alice", password=PASSWORD, clock=clock)
+    with session_scope(engine, readonly=True) as s:
+        failed = s.exec(select(AuditEvent).where(AuditEvent.action == "signin.password_failed"))
+        assert {e.details["client"] for e in failed} == {"ssh:192.0.2.7"}
     clock.advance(seconds=2)
     with session_scope(engine) as s:
-        check_password(s, owner=owner, password=PASSWORD, clock=clock)
+        check_password(s, owner=owner, password=PASSWORD, client="ssh:192.0.2.7", clock=clock)
 
 
 def test_codes_replaced_audited_and_emailed(engine, enrolled, alice_key, clock):
@@ -136,3 +142,20 @@ def test_the_host_key_is_made_once_0600_and_a_loose_one_is_refused(tmp_path: Pat
     path.chmod(0o644)
     with pytest.raises(ssh_server.SshdUnavailable, match="readable by others"):
         ssh_server.load_or_create_host_key(path)
+
+
+def test_revoking_a_key_by_either_fingerprint_is_audited_once(engine, user, alice_key, clock):
+    with session_scope(engine) as s:
+        row = revoke_ssh_key(s, user=user, fingerprint=alice_key.fingerprint_md5, clock=clock)
+        assert row.revoked_at == clock()
+        again = revoke_ssh_key(s, user=user, fingerprint=alice_key.fingerprint_sha256)
+        assert again.revoked_at == clock()
+        with pytest.raises(InvalidInput):
+            revoke_ssh_key(s, user=user, fingerprint="not a fingerprint")
+        with pytest.raises(NotFound):
+            revoke_ssh_key(s, user=user, fingerprint="SHA256:" + "A" * 43)
+    with session_scope(engine, readonly=True) as s:
+        revocations = s.exec(select(AuditEvent).where(AuditEvent.action == "ssh_key.revoked"))
+        assert [e.details for e in revocations] == [{"fingerprint": alice_key.fingerprint_sha256}]
+    with pytest.raises(KeyRefused):
+        identify(engine, alice_key.blob)
