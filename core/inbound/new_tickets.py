@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlmodel import Session
 
-from core.accounts.tokens import redact_tokens
 from core.clock import Clock
 from core.inbound.evidence import EvidenceItem
 from core.inbound.parsing import ParsedMessage
@@ -56,16 +55,13 @@ class NewTicket:
 
 
 def message_fields(parsed: ParsedMessage, message_id: str) -> dict[str, object]:
-    """A message's stored fields, tokens redacted."""
+    """A message's stored fields (``parsed`` as ``prepare`` gives it: tokens redacted)."""
     return {
         "message_id": message_id,
         "from_addr": parsed.from_addr,
-        "subject": redact_tokens(parsed.subject),
-        "body_text": redact_tokens(parsed.body_text),
-        "attachments": [
-            {k: redact_tokens(v) if isinstance(v, str) else v for k, v in a.as_dict().items()}
-            for a in parsed.attachments
-        ],
+        "subject": parsed.subject,
+        "body_text": parsed.body_text,
+        "attachments": [a.as_dict() for a in parsed.attachments],
     }
 
 
@@ -88,13 +84,14 @@ def ticket_values(
     flag_reason: str | None,
     now: datetime,
 ) -> dict[str, Any]:
-    """A new ticket's columns: status ``new``, a fresh signing challenge, the first claims."""
+    """A new ticket's columns: status ``new``, a fresh signing challenge, the first claims
+    (``parsed`` redacted by ``prepare``)."""
     nonce, expires = new_challenge(now)
     claimed = claims(evidence)
     return {
-        "subject": redact_tokens(parsed.subject)[:500] or "(no subject)",
+        "subject": parsed.subject[:500] or "(no subject)",
         "requester_email": parsed.from_addr.lower()[:254],
-        "requester_name": redact_tokens(parsed.from_name)[:200],
+        "requester_name": parsed.from_name[:200],
         "claimed_username": claimed.get("claimed_username"),
         "claimed_email": claimed.get("claimed_email"),
         "user_id": None,

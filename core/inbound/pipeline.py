@@ -123,7 +123,7 @@ def _raw_message(prep: Prepared, source: str, clock: Clock) -> RawMessage:
         received_at=clock(),
         content_digest=prep.content_digest,
         from_addr=parsed.from_addr if parsed else None,
-        subject=redact_tokens(parsed.subject) if parsed else None,
+        subject=parsed.subject if parsed else None,
     )
 
 

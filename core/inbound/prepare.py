@@ -29,7 +29,8 @@ class Prepared:
     message_id: str
     stored_raw: bytes
     parsed: ParsedMessage | None
-    """Text fields made storable (``storable``); None when the mail could not be parsed."""
+    """Text fields made storable (``storable``) and tokens masked (after the evidence took
+    their hashes); None when the mail could not be parsed."""
     evidence: list[EvidenceItem] = field(default_factory=list)
     reason: str | None = None
     """Why it could not be parsed (then it is quarantined)."""
@@ -71,15 +72,35 @@ def _storable_message(parsed: ParsedMessage) -> ParsedMessage:
     )
 
 
+def _redacted(parsed: ParsedMessage) -> ParsedMessage:
+    """The parsed message with every access token in a text that is stored or shown
+    masked, once here (in the parse process) rather than at every use."""
+    return replace(
+        parsed,
+        from_name=redact_tokens(parsed.from_name),
+        subject=redact_tokens(parsed.subject),
+        body_text=redact_tokens(parsed.body_text),
+        attachments=[
+            replace(
+                a,
+                filename=redact_tokens(a.filename) if a.filename else a.filename,
+                content_type=redact_tokens(a.content_type),
+                text=redact_tokens(a.text) if a.text else a.text,
+            )
+            for a in parsed.attachments
+        ],
+    )
+
+
 def content_digest(parsed: ParsedMessage) -> str:
-    """What the sender wrote, as stored: sender, subject and text (tokens redacted) and each
-    attachment's name, type and payload digest. Transport headers are not part of it, so
-    the same email from two MX hosts (or IMAP and SMTP) has one digest."""
+    """What the sender wrote, as stored (``parsed`` redacted): sender, subject, text and
+    each attachment's name, type and payload digest. Transport headers are not part of it,
+    so the same email from two MX hosts (or IMAP and SMTP) has one digest."""
     attachments: list[Attachment] = parsed.attachments
     content = [
         parsed.from_addr,
-        redact_tokens(parsed.subject),
-        redact_tokens(parsed.body_text),
+        parsed.subject,
+        parsed.body_text,
         [[a.filename, a.content_type, a.size, a.sha256] for a in attachments],
     ]
     return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
@@ -97,6 +118,7 @@ def prepare(raw: bytes) -> Prepared:
         evidence = extract_evidence(
             parsed.evidence_texts(), ignore_emails=[settings.support_address]
         )
+        parsed = _redacted(parsed)
     except UnparseableMessage as exc:
         reason, parsed = str(exc), None
     except Exception as exc:  # the stdlib parser on hostile input: quarantine, never crash

@@ -17,9 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from core.store.bulk import insert_ignoring_conflicts
 from core.store.tables import InboundMessage
 
 TABLE = InboundMessage.__table__
@@ -77,20 +77,9 @@ class Stored:
     redelivery: bool = False
 
 
-def _insert(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(TABLE)
-
-
 def _insert_returning(session: Session, rows: list[dict[str, Any]]) -> dict[tuple, int]:
-    if not rows:
-        return {}
-    stmt = (
-        _insert(session)
-        .on_conflict_do_nothing()
-        .returning(TABLE.c.id, TABLE.c.message_id, TABLE.c.sha256)
-    )
-    return {(mid, sha): id_ for id_, mid, sha in session.execute(stmt, rows)}
+    found = insert_ignoring_conflicts(session, TABLE, rows, ["id", "message_id", "sha256"])
+    return {(mid, sha): id_ for id_, mid, sha in found}
 
 
 def store_raw(session: Session, messages: list[RawMessage]) -> list[Stored]:

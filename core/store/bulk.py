@@ -1,39 +1,127 @@
-"""Many rows into one table in as few statements as the database allows.
+"""Many rows into one table in as few statements, and as little statement text, as the
+database allows.
 
-Both helpers put RETURNING on the INSERT, which is what makes SQLAlchemy's
-"insertmanyvalues" send multi-row ``VALUES`` statements on every backend: without it, an
-executemany on psycopg is one statement per row, so PostgreSQL's statement-level triggers
-(the Ops summaries, migration 0004) would fire once per row (2.5 ms against 1.9 ms per
-new ticket, measured). The price on PostgreSQL: psycopg re-parses such long statements in
-Python on every execution (it caches only short ones), most of what remains of writing a
-batch there; an ``unnest(arrays)`` insert tried instead was slower still.
+SQLite: multi-row ``INSERT ... VALUES`` (SQLAlchemy's "insertmanyvalues", which RETURNING
+turns on); ids come back matched through a column that differs on every row, because
+asking SQLAlchemy to keep the order (``sort_by_parameter_order``) makes it fall back to
+one row per statement there.
 
-The ids come back matched through a column that differs on every row, because asking
-SQLAlchemy to keep the order (``sort_by_parameter_order``) makes it fall back to one row
-per statement on SQLite, whose RETURNING order is not guaranteed."""
+PostgreSQL: ``COPY ... FROM STDIN``, with ids reserved from the table's sequence
+in one query when the caller needs them. Multi-row INSERTs cost most of a batch there:
+psycopg re-tokenises every statement over 4 KB or 50 parameters in Python on each
+execution (~25% of an ingest), and plain executemany fires the statement-level Ops
+triggers once per row. COPY fires them once per COPY, with its rows as the transition
+table. ``insert_ignoring_conflicts`` (for ``ON CONFLICT``, which COPY cannot do) sends one
+array per column through ``unnest``: a short statement psycopg caches."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, insert
+from psycopg.types.json import Json
+from sqlalchemy import JSON, Table, insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 
+def _is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` (dicts with the same keys) in multi-row statements."""
-    if rows:
+    """Insert ``rows`` (dicts with the same keys) in the caller's transaction."""
+    if not rows:
+        return
+    if _is_postgresql(session):
+        columns = list(rows[0])
+        _copy(session, table, columns, [[r[c] for c in columns] for r in rows])
+    else:
         session.execute(insert(table).returning(table.c.id), rows).all()
 
 
 def insert_rows_returning_ids(
     session: Session, table: Table, rows: list[dict[str, Any]], key: str
 ) -> list[int]:
-    """``insert_rows``, and the new ids in the rows' order, matched back through ``key``,
-    a column whose value differs on every row."""
+    """``insert_rows``, and the new ids in the rows' order. ``key`` names a column whose
+    value differs on every row (SQLite matches the ids back through it)."""
     keys = [row[key] for row in rows]
     if len(set(keys)) != len(keys):
         raise ValueError(f"{key} must differ on every row to match ids back")
+    if not rows:
+        return []
+    if _is_postgresql(session):
+        ids = _reserve_ids(session, table, len(rows))
+        columns = list(rows[0])
+        values = [[i, *(r[c] for c in columns)] for i, r in zip(ids, rows, strict=True)]
+        _copy(session, table, ["id", *columns], values)
+        return ids
     result = session.execute(insert(table).returning(table.c.id, table.c[key]), rows)
-    ids = {value: id_ for id_, value in result}
-    return [ids[value] for value in keys]
+    by_key = {value: id_ for id_, value in result}
+    return [by_key[value] for value in keys]
+
+
+def insert_ignoring_conflicts(
+    session: Session, table: Table, rows: list[dict[str, Any]], returning: list[str]
+) -> list[tuple]:
+    """``INSERT ... ON CONFLICT DO NOTHING`` (any unique constraint) of ``rows``; the
+    ``returning`` columns of the rows inserted."""
+    if not rows:
+        return []
+    columns = list(rows[0])
+    if not _is_postgresql(session):
+        stmt = (
+            sqlite.insert(table)
+            .on_conflict_do_nothing()
+            .returning(*(table.c[c] for c in returning))
+        )
+        return [tuple(r) for r in session.execute(stmt, rows)]
+    dialect = postgresql.dialect()
+    arrays = ", ".join(f"%s::{table.c[c].type.compile(dialect)}[]" for c in columns)
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT DO NOTHING RETURNING {', '.join(returning)}"
+    )
+    adapt = _adapters(table, columns)
+    params = [[adapt[c](r[c]) for r in rows] for c in columns]
+    with _cursor(session) as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+
+def _cursor(session: Session):
+    """A cursor on the session's connection, in its transaction."""
+    return session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+
+def _adapters(table: Table, columns: list[str]) -> dict[str, Any]:
+    """How each column's Python value is passed to psycopg directly (JSON wrapped)."""
+    return {
+        c: (lambda v: None if v is None else Json(v))
+        if isinstance(table.c[c].type, JSON)
+        else (lambda v: v)
+        for c in columns
+    }
+
+
+def _copy(session: Session, table: Table, columns: list[str], rows: list[list[Any]]) -> None:
+    json_at = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
+    if json_at:
+        rows = [list(r) for r in rows]
+        for row in rows:
+            for i in json_at:
+                if row[i] is not None:
+                    row[i] = Json(row[i])
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    with _cursor(session) as cur, cur.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _reserve_ids(session: Session, table: Table, n: int) -> list[int]:
+    """``n`` new ids from ``table``'s id sequence (one query)."""
+    with _cursor(session) as cur:
+        cur.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            (table.name, n),
+        )
+        return [r[0] for r in cur.fetchall()]

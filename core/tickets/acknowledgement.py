@@ -7,19 +7,19 @@ limit. It greets the requester by name only when the display name looks like a n
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, literal
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, text
 from sqlmodel import Session
 
 from core.clock import Clock, system_clock
 from core.mail.outbox import outbox_values
 from core.settings import get_settings
-from core.store.tables import AckQuota, Ticket
+from core.store.tables import Ticket
 from core.store.types import UTCDateTime
 from core.tickets.challenge import challenge_text, signing_command
 
@@ -82,38 +82,63 @@ def claim_acknowledgements(
     return granted
 
 
+CLAIM = """
+INSERT INTO ack_quotas AS q (key, window_start, n, granted)
+SELECT {key}, :now, {least}({wanted}, :limit), {least}({wanted}, :limit) FROM {rows} WHERE true
+ON CONFLICT (key) DO UPDATE SET
+  window_start = CASE WHEN q.window_start <= :since
+    THEN excluded.window_start ELSE q.window_start END,
+  n = CASE WHEN q.window_start <= :since
+    THEN excluded.n ELSE {least}(q.n + excluded.n, :limit) END,
+  granted = CASE WHEN q.window_start <= :since
+    THEN excluded.n ELSE {greatest}({least}(q.n + excluded.n, :limit) - q.n, 0) END
+RETURNING key, granted
+"""
+"""One statement for all counters of a claim, its rows passed as arrays (PostgreSQL:
+``unnest``; SQLite: a JSON array), so its text is the same whatever their number."""
+CLAIMS = {
+    "postgresql": text(
+        CLAIM.format(
+            key="u.k",
+            wanted="u.w",
+            least="least",
+            greatest="greatest",
+            rows="unnest(CAST(:keys AS varchar[]), CAST(:wanted AS integer[])) AS u(k, w)",
+        )
+    ),
+    "sqlite": text(
+        CLAIM.format(
+            key="json_extract(j.value, '$[0]')",
+            wanted="json_extract(j.value, '$[1]')",
+            least="min",
+            greatest="max",
+            rows="json_each(:pairs) AS j",
+        )
+    ),
+}
+CLAIMS = {
+    name: sql.bindparams(
+        bindparam("now", type_=UTCDateTime()), bindparam("since", type_=UTCDateTime())
+    )
+    for name, sql in CLAIMS.items()
+}
+
+
 def _claim(
     session: Session, wanted: dict[str, int], limit: int, since: datetime, now: datetime
 ) -> dict[str, int]:
-    """One upsert over the counters of ``wanted``: a counter whose window began at or
-    before ``since`` starts a new window; each gets what fits under ``limit``."""
-    table = AckQuota.__table__
+    """One upsert over the counters of ``wanted`` (in key order, the order their rows are
+    locked in): a counter whose window began at or before ``since`` starts a new window;
+    each gets what fits under ``limit``."""
     dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    least = func.least if dialect == "postgresql" else func.min
-    greatest = func.greatest if dialect == "postgresql" else func.max
-    rows = [
-        {"key": key, "window_start": now, "n": min(n, limit), "granted": min(n, limit)}
-        for key, n in wanted.items()
-    ]
-    expired = table.c.window_start <= literal(since, UTCDateTime())
-    kept = least(table.c.n + insert.excluded.n, limit)
-    stmt = (
-        insert.values(rows)
-        .on_conflict_do_update(
-            index_elements=["key"],
-            set_={
-                "window_start": case(
-                    (expired, insert.excluded.window_start), else_=table.c.window_start
-                ),
-                "n": case((expired, insert.excluded.n), else_=kept),
-                "granted": case((expired, insert.excluded.n), else_=greatest(kept - table.c.n, 0)),
-            },
-        )
-        .returning(table.c.key, table.c.granted)
-    )
+    keys = sorted(wanted)
+    params: dict[str, Any] = {"now": now, "since": since, "limit": limit}
+    if dialect == "postgresql":
+        params |= {"keys": keys, "wanted": [wanted[k] for k in keys]}
+    else:
+        params["pairs"] = json.dumps([[k, wanted[k]] for k in keys])
     granted = dict.fromkeys(wanted, 0)
-    granted.update(dict(session.execute(stmt).all()))
+    granted.update(dict(session.execute(CLAIMS[dialect], params).all()))
     return granted
 
 
