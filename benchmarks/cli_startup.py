@@ -1,0 +1,81 @@
+"""CLI start-up cost: wall time and peak memory (max RSS) of ``backoffice --help``,
+``backoffice outbox send`` with nothing to send (a prepared SQLite database at head) and
+``backoffice tickets list`` on an empty database, each run repeatedly as a fresh process,
+the way cron runs them. Prints median and best wall time, median CPU time and median max RSS.
+
+    python benchmarks/cli_startup.py [--runs 10] [--tree PATH]
+
+``--tree`` measures another checkout of the project (e.g. an older commit unpacked with
+``git archive COMMIT | tar -x -C /tmp/before``) with this interpreter, for before/after
+figures taken under the same load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMANDS = {
+    "backoffice --help": ["--help"],
+    "backoffice outbox send (nothing due)": ["outbox", "send"],
+    "backoffice tickets list (empty)": ["tickets", "list"],
+}
+
+
+def run_once(argv: list[str], env: dict[str, str], tree: Path) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system: what the process itself cost, steadier than
+    wall time on a busy machine) and max RSS (MB) of one fresh process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from backoffice.cli import main; main()", *argv],
+        env={**env, "PYTHONPATH": str(tree)},
+        cwd=tree,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed: {proc.stderr.read().decode()}")
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--tree", type=Path, default=ROOT, help="checkout to measure")
+    args = parser.parse_args()
+    tree = args.tree.resolve()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BACKOFFICE_")}
+        env["BACKOFFICE_DATA_DIR"] = tmp
+        env["BACKOFFICE_DATABASE_URL"] = f"sqlite:///{tmp}/bench.db"
+        run_once(["outbox", "send"], env, tree)  # creates the database and brings it to head
+        print(f"{tree}: {args.runs} runs each")
+        print(
+            f"{'command':<40} {'wall median':>11} {'wall best':>9} {'CPU median':>10}"
+            f" {'max RSS MB':>10}"
+        )
+        for label, argv in COMMANDS.items():
+            times, cpu, rss = [], [], []
+            for _ in range(args.runs):
+                elapsed, seconds, mb = run_once(argv, env, tree)
+                times.append(elapsed)
+                cpu.append(seconds)
+                rss.append(mb)
+            print(
+                f"{label:<40} {statistics.median(times):>11.3f} {min(times):>9.3f}"
+                f" {statistics.median(cpu):>10.3f} {statistics.median(rss):>10.1f}"
+            )
+
+
+if __name__ == "__main__":
+    main()
