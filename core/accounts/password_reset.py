@@ -12,6 +12,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -43,6 +46,10 @@ PUBLIC_ANSWER = (
     "The link works once, within {minutes} minutes."
 )
 _PLACEHOLDER_USER = "there"
+ANSWER_FLOOR_SECONDS = 0.25
+"""A request is answered no sooner than this: storing a link and queueing its email (known
+address) costs a few ms more than the audit row alone (unknown address), a difference a
+patient attacker could measure; both paths finish well inside it."""
 
 
 class InvalidResetLink(DomainError):
@@ -157,6 +164,17 @@ def send_reset_link(
         clock=clock,
     )
     return sent
+
+
+@contextmanager
+def answer_no_sooner_than(seconds: float = ANSWER_FLOOR_SECONDS) -> Iterator[None]:
+    """Wrap the whole unit of work (commit included) of a reset request, so the face's
+    answer leaves after the same delay whatever the address."""
+    deadline = time.monotonic() + seconds
+    try:
+        yield
+    finally:
+        time.sleep(max(0.0, deadline - time.monotonic()))
 
 
 def request_password_reset(session: Session, *, email: str, clock: Clock = system_clock) -> str:

@@ -12,6 +12,7 @@ from core.accounts.password_reset import (
     TOKEN_PARAM,
     InvalidResetLink,
     ResetLink,
+    answer_no_sooner_than,
     complete_password_reset,
     inspect_reset_link,
     request_password_reset,
@@ -48,7 +49,7 @@ def ask_for_link() -> None:
         submitted = st.form_submit_button("Send reset link", type="primary", key="reset_send")
     if submitted:
         try:
-            with session_scope() as s:
+            with answer_no_sooner_than(), session_scope() as s:
                 answer = request_password_reset(s, email=email, clock=state.clock())
         except DomainError as exc:
             st.error(str(exc))

@@ -3,7 +3,9 @@ answer after the same work for unknown addresses, and the second factor still re
 
 from __future__ import annotations
 
+import contextlib
 import re
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -251,3 +253,12 @@ def test_cli_path_sends_to_the_account_it_names(engine, user, clock):
         assert send_reset_link(s, user=s.get(User, user.id), actor="cli", clock=clock)
     [mail] = emails(engine, "password_reset_link")
     assert mail.to_addr == "alice@example.com"
+
+
+def test_the_answer_leaves_no_sooner_than_the_floor_even_on_error():
+    """The face wraps the whole unit of work; a fast path (or an error) still waits."""
+    for body in (lambda: None, lambda: 1 / 0):
+        start = time.monotonic()
+        with contextlib.suppress(ZeroDivisionError), password_reset.answer_no_sooner_than(0.05):
+            body()
+        assert time.monotonic() - start >= 0.05
