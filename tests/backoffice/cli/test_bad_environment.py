@@ -5,6 +5,7 @@ data folder that cannot be made, ports in use, undecodable standard input, bad s
 from __future__ import annotations
 
 import socket
+import time
 import uuid
 
 import pytest
@@ -15,6 +16,7 @@ from backoffice.cli.common import describe_failure
 from tests.conftest import require
 from tests.support import postgres
 from tests.support.cli_process import run_backoffice
+from tests.support.own_postgres import own_postgres  # noqa: F401  (fixture)
 from tests.support.smtp_sink import free_port
 
 
@@ -60,6 +62,30 @@ def test_a_database_that_does_not_exist():
     url = make_url(server).set(database=f"missing_{uuid.uuid4().hex[:8]}")
     result = run_backoffice("tickets", "list", "--db", url.render_as_string(False))
     assert_one_line_error(result, "Cannot reach the database", "does not exist")
+
+
+def test_a_wrong_password(own_postgres):  # noqa: F811
+    """A server of the test's own that asks for passwords (the shared one trusts)."""
+    admin = create_engine(own_postgres.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("CREATE ROLE bo LOGIN PASSWORD 'the-right-one'"))
+    admin.dispose()
+    data = own_postgres.dir / "data"
+    (data / "pg_hba.conf").write_text(
+        "local all all trust\n"
+        "host all postgres 127.0.0.1/32 trust\n"
+        "host all all 127.0.0.1/32 scram-sha-256\n"
+    )
+    own_postgres._as_postgres("pg_ctl", "-D", str(data), "reload")
+    url = f"postgresql+psycopg://bo:not-the-password@127.0.0.1:{own_postgres.port}/postgres"
+    deadline = time.monotonic() + 10
+    while True:  # the reload is a signal: wait until the server asks for the password
+        result = run_backoffice("tickets", "list", "--db", url)
+        if result.returncode != 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    line = assert_one_line_error(result, "Cannot reach the database", "password authentication")
+    assert "not-the-password" not in line
 
 
 def test_a_damaged_sqlite_file(tmp_path):
