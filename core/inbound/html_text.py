@@ -16,6 +16,7 @@ MAX_CONVERTED_HTML = 256 * 1024
 MAX_NESTING = 16
 """Open lists and quotes html2text may indent; deeper input is stripped instead."""
 NESTING_TAG_RE = re.compile(r"<(/?)(ol|ul|dl|blockquote)\b", re.IGNORECASE)
+STRIP_CHUNK = 64 * 1024
 COMMENT_RE = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 SKIPPED_RE = re.compile(r"<(script|style|head|title)\b.*?(?:</\1\s*>|\Z)", re.I | re.S)
 BLOCK_TAG_RE = re.compile(
@@ -54,18 +55,32 @@ def _converted(text: str) -> str:
     return converter.handle(text)
 
 
-def strip_tags(text: str) -> str:
-    """Tags removed by regular expressions that cannot backtrack far (each match ends at
-    the first closer or at the next ``<``): block tags become line breaks, comments and
-    script/style/head contents are dropped, entities decoded, blank runs collapsed."""
+def _strip_chunk(text: str) -> str:
     text = COMMENT_RE.sub("", text)
     text = SKIPPED_RE.sub("", text)
     text = BLOCK_TAG_RE.sub("\n", text)
     text = TAG_RE.sub("", text)
     text = html.unescape(text)
     text = SPACES_RE.sub(" ", text)
-    text = LINE_EDGES_RE.sub("\n", text)
-    return BLANK_LINES_RE.sub("\n\n", text).strip()
+    return LINE_EDGES_RE.sub("\n", text)
+
+
+def strip_tags(text: str) -> str:
+    """Tags removed by regular expressions that cannot backtrack far (each match ends at
+    the first closer or at the next ``<``): block tags become line breaks, comments and
+    script/style/head contents are dropped, entities decoded, blank runs collapsed. Read
+    in chunks of ``STRIP_CHUNK`` cut before a ``<``, so that millions of tiny tags cost
+    linear time and bounded memory (a comment or script crossing a cut may show as text)."""
+    pieces = []
+    start = 0
+    while start < len(text):
+        end = start + STRIP_CHUNK
+        if end < len(text):
+            cut = text.rfind("<", start + 1, end)
+            end = cut if cut > start else end
+        pieces.append(_strip_chunk(text[start:end]))
+        start = end
+    return BLANK_LINES_RE.sub("\n\n", "".join(pieces)).strip()
 
 
 def html_to_text(text: str) -> tuple[str, str | None]:
