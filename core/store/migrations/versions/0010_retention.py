@@ -1,4 +1,6 @@
-"""Data lifecycle (placeholder, filled in by the operator work).
+"""Data lifecycle: no schema change. Retention (``core.operations.retention``) empties
+``inbound_messages.raw`` in place for mail it no longer keeps and writes an audit event per
+batch, so the existing columns suffice; this revision keeps its reserved place in the chain.
 
 Revision ID: 0010
 Revises: 0009
