@@ -162,17 +162,20 @@ class _Run:
     """The state of one ``deliver_due``/``run``: rows waiting for a lane, leases, counts."""
 
     watch: bool
-    queue: asyncio.Queue[OutboxEmail] = field(default_factory=asyncio.Queue)
+    queue: asyncio.Queue[OutboxEmail | None] = field(default_factory=asyncio.Queue)
+    """Claimed rows for the lanes; ``None`` tells a lane that no more will come."""
+    rows_wanted: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when fewer rows wait than there are lanes: the claimer claims more."""
     held: set[int] = field(default_factory=set)
     """Rows this sender still holds, as of the last claim or lease renewal."""
     lease_until: float = 0.0
     """``time.monotonic()`` before which the lease (as last renewed) is surely valid."""
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     relay_down: asyncio.Event = field(default_factory=asyncio.Event)
-    busy_lanes: int = 0
-    claims_over: bool = False
-    """No more claims will come (nothing due, the relay is down, or stopping)."""
     result: DeliveryResult = field(default_factory=DeliveryResult)
+    pending: list[tuple[_Outcome, asyncio.Future[None]]] = field(default_factory=list)
+    """Outcomes waiting for the next group commit."""
+    recorder: asyncio.Task[None] | None = None
 
 
 class OutboxSender:
@@ -368,28 +371,44 @@ class OutboxSender:
         message per lane is ever delivered but unrecorded."""
         connection = _Connection(self.settings)
         try:
-            while not run.stopping.is_set():
-                try:
-                    row = run.queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    if run.claims_over:
-                        return
-                    await asyncio.sleep(0.005)
-                    continue
-                if row.id not in run.held or time.monotonic() > run.lease_until:
+            while (row := await run.queue.get()) is not None:
+                if run.queue.qsize() < self.connections:
+                    run.rows_wanted.set()
+                if run.stopping.is_set() or row.id not in run.held:
+                    continue  # stopping, or another sender took it over: not ours to send
+                if time.monotonic() > run.lease_until:
                     continue  # the lease lapsed (database away): leave the row to its holder
-                run.busy_lanes += 1
                 try:
                     outcome = await self._attempt(row, connection, run)
-                    await self._database(self._record, [outcome], run=run)
+                    await self._recorded(outcome, run)
                     self._count(outcome, run)
                 finally:
-                    run.busy_lanes -= 1
                     run.held.discard(row.id or 0)
                 if outcome.status != "sent" and run.relay_down.is_set():
                     await self._put_back_queue(run, outcome.reply or "")
         finally:
             await connection.close()
+
+    async def _recorded(self, outcome: _Outcome, run: _Run) -> None:
+        """Commit ``outcome``, together with those other lanes finish meanwhile (one
+        transaction for all of them: group commit); returns once it is durable."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        run.pending.append((outcome, future))
+        if run.recorder is None or run.recorder.done():
+            run.recorder = asyncio.create_task(self._record_pending(run))
+        await asyncio.shield(future)
+
+    async def _record_pending(self, run: _Run) -> None:
+        while run.pending:
+            batch, run.pending = run.pending, []
+            try:
+                await self._database(self._record, [o for o, _ in batch], run=run)
+            except Exception as exc:
+                for _, future in batch:
+                    future.set_exception(exc)
+                continue
+            for _, future in batch:
+                future.set_result(None)
 
     async def _attempt(self, row: OutboxEmail, connection: _Connection, run: _Run) -> _Outcome:
         try:
@@ -408,9 +427,15 @@ class OutboxSender:
 
     async def _put_back_queue(self, run: _Run, reply: str) -> None:
         """The relay is down: every row waiting for a lane is retried later (back-off)."""
-        waiting = []
+        waiting, ends = [], 0
         while not run.queue.empty():
-            waiting.append(_Outcome(run.queue.get_nowait(), "retry", reply))
+            row = run.queue.get_nowait()
+            if row is None:
+                ends += 1
+            else:
+                waiting.append(_Outcome(row, "retry", reply))
+        for _ in range(ends):
+            run.queue.put_nowait(None)
         if waiting:
             await self._database(self._record, waiting, run=run)
             for outcome in waiting:
@@ -460,7 +485,8 @@ class OutboxSender:
                 run.relay_down.clear()
                 continue
             if run.queue.qsize() >= self.connections:
-                await asyncio.sleep(0.005)
+                run.rows_wanted.clear()
+                await self._until(run, run.rows_wanted, poll or 1.0)
                 continue
             started = time.monotonic()
             rows = await self._database(
@@ -484,6 +510,14 @@ class OutboxSender:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(run.stopping.wait(), seconds)
 
+    @staticmethod
+    async def _until(run: _Run, event: asyncio.Event, seconds: float) -> None:
+        """Wait for ``event`` or stopping, at most ``seconds``."""
+        waits = [asyncio.ensure_future(event.wait()), asyncio.ensure_future(run.stopping.wait())]
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waits:
+            waiter.cancel()
+
     async def _watch_stop(self, stop: threading.Event, run: _Run) -> None:
         while not stop.is_set():
             await asyncio.sleep(0.05)
@@ -500,7 +534,8 @@ class OutboxSender:
             try:
                 await self._claimer(run, poll)
             finally:
-                run.claims_over = True
+                for _ in tasks:
+                    run.queue.put_nowait(None)
             grace = self.settings.shutdown_grace_seconds if run.stopping.is_set() else None
             done, pending = await asyncio.wait(tasks, timeout=grace)
             for task in pending:  # past the grace period: cut the messages off
@@ -517,6 +552,9 @@ class OutboxSender:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if run.recorder is not None and not run.recorder.done():
+                await asyncio.wait([run.recorder], timeout=self.settings.shutdown_grace_seconds)
+                run.recorder.cancel()
             run.result.released = await self._release_safely()
         return run.result
 

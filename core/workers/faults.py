@@ -13,20 +13,23 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError, TimeoutError
 
-DATABASE_ERRORS: tuple[type[BaseException], ...] = (
-    OperationalError,
-    DisconnectionError,
-    TimeoutError,
-    sqlite3.OperationalError,
-)
+SQLITE_TRANSIENT = ("locked", "busy", "unable to open", "disk i/o")
+"""SQLite reports a syntax error as an OperationalError too; only these mean "wait"."""
 
 
 def is_transient_database_error(exc: BaseException) -> bool:
-    """An outage, a dropped connection or a lock timeout; not a constraint or a typo in SQL
-    (those are bugs or bad data, and retrying them would only repeat them)."""
-    if isinstance(exc, DATABASE_ERRORS):
+    """An outage, a dropped connection, a full pool or a lock held past the busy timeout; not
+    a constraint or a mistake in SQL (those are bugs or bad data, and retrying them would
+    only repeat them)."""
+    if isinstance(exc, DisconnectionError | TimeoutError):
         return True
-    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, OperationalError):
+        exc = exc.orig if exc.orig is not None else exc
+    if isinstance(exc, sqlite3.OperationalError):
+        return any(word in str(exc).lower() for word in SQLITE_TRANSIENT)
+    return isinstance(exc, OperationalError) or type(exc).__name__ == "OperationalError"
 
 
 def fault_kind(exc: BaseException) -> str:
