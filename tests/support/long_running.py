@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
 from sqlalchemy import func, insert, select
 
@@ -23,12 +24,15 @@ CLI = [sys.executable, "-c", "from backoffice.cli import main; main()"]
 class Command:
     """One ``backoffice ...`` process; its stdout and stderr go to ``log``."""
 
-    def __init__(self, args: list[str], *, env: dict[str, str], log: Path) -> None:
+    def __init__(
+        self, args: list[str], *, env: dict[str, str], log: Path, stdin: IO | None = None
+    ) -> None:
         self.log = log
         self._out = log.open("wb")
         self.proc = subprocess.Popen(
             [*CLI, *args],
             env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **env},
+            stdin=stdin if stdin is not None else subprocess.DEVNULL,
             stdout=self._out,
             stderr=subprocess.STDOUT,
         )
