@@ -9,7 +9,6 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, update
 from sqlmodel import Session
 
 from core.accounts.tokens import redact_tokens
@@ -23,7 +22,7 @@ from core.inbound.new_tickets import (
 )
 from core.inbound.plan import Plan
 from core.settings import get_settings
-from core.store.bulk import insert_rows, insert_rows_returning_ids
+from core.store.bulk import insert_rows, insert_rows_returning_ids, update_rows
 from core.store.tables import Evidence, InboundMessage, OutboxEmail, Ticket, TicketMessage
 from core.tickets.acknowledgement import (
     acknowledgement_values,
@@ -48,20 +47,6 @@ class IngestOutcome:
     flagged: bool = False
     acknowledged: bool = False
     reopened: bool = False
-
-
-FINISH = (
-    update(InboundMessage.__table__)
-    .where(InboundMessage.__table__.c.id == bindparam("row_id"))
-    .values(
-        status=bindparam("status"),
-        reason=bindparam("reason"),
-        ticket_id=bindparam("ticket_id"),
-        processed_at=bindparam("processed_at"),
-    )
-)
-"""The outcome on each raw row, as a plain executemany (the ORM's bulk UPDATE by primary
-key cost a quarter more per row)."""
 
 
 def write(session: Session, plans: list[Plan], clock: Clock) -> list[IngestOutcome]:
@@ -227,19 +212,22 @@ def _outcome(plan: Plan) -> IngestOutcome:
 
 
 def _finish(session: Session, outcomes: list[IngestOutcome], now) -> None:
-    rows = [
-        {
-            "row_id": o.inbound_id,
-            "status": o.status,
-            "reason": o.reason,
-            "ticket_id": o.ticket_id,
-            "processed_at": now,
-        }
-        for o in outcomes
-        if o.inbound_id is not None
-    ]
-    if rows:
-        session.execute(FINISH, rows)
+    """The outcome on each stored message's raw row (one statement)."""
+    update_rows(
+        session,
+        InboundMessage.__table__,
+        [
+            {
+                "id": o.inbound_id,
+                "status": o.status,
+                "reason": o.reason,
+                "ticket_id": o.ticket_id,
+                "processed_at": now,
+            }
+            for o in outcomes
+            if o.inbound_id is not None
+        ],
+    )
 
 
 def quarantine_outcome(message_id: str, inbound_id: int, exc: Exception) -> IngestOutcome:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from psycopg.types.json import Json
-from sqlalchemy import JSON, Table, insert
+from sqlalchemy import JSON, Table, bindparam, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -86,6 +86,34 @@ def insert_ignoring_conflicts(
     with _cursor(session) as cur:
         cur.execute(sql, params)
         return cur.fetchall()
+
+
+def update_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Set each row's columns on the row of its ``id`` (dicts with the same keys, ``id``
+    among them): one ``UPDATE ... FROM unnest(...)`` on PostgreSQL, an executemany on
+    SQLite."""
+    if not rows:
+        return
+    columns = [c for c in rows[0] if c != "id"]
+    if not _is_postgresql(session):
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("_id"))
+            .values({c: bindparam(c) for c in columns})
+        )
+        session.execute(stmt, [{**r, "_id": r["id"]} for r in rows])
+        return
+    dialect = postgresql.dialect()
+    names = ["id", *columns]
+    arrays = ", ".join(f"%s::{table.c[c].type.compile(dialect)}[]" for c in names)
+    sets = ", ".join(f"{c} = v.{c}" for c in columns)
+    sql = (
+        f"UPDATE {table.name} AS t SET {sets} FROM unnest({arrays}) AS v({', '.join(names)}) "
+        "WHERE t.id = v.id"
+    )
+    adapt = _adapters(table, names)
+    with _cursor(session) as cur:
+        cur.execute(sql, [[adapt[c](r[c]) for r in rows] for c in names])
 
 
 def _cursor(session: Session):
