@@ -5,11 +5,18 @@ breaks ``st.navigation`` in ``AppTest``)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from backoffice.portal import state
 
-st.set_page_config(page_title="Hugging Face account", page_icon="🤗", layout="centered")
+# The favicon is served by the app itself: nothing is fetched from elsewhere (works offline).
+st.set_page_config(
+    page_title="Hugging Face account",
+    page_icon=str(Path(__file__).with_name("icon.png")),
+    layout="centered",
+)
 
 SIGN_IN = st.Page("views/sign_in.py", title="Sign in", icon=":material/login:", default=True)
 AUTHENTICATION = st.Page(

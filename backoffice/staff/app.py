@@ -8,6 +8,8 @@ other page can be reached; signed in, only the role's pages exist."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from backoffice.markdown_text import literal
@@ -15,12 +17,15 @@ from backoffice.staff import state
 from backoffice.staff.persistence import keep_page_state
 from core.staff import PAGES, pages_for
 
+# The favicon is served by the app itself: nothing is fetched from elsewhere (works offline).
 st.set_page_config(
-    page_title="Support back office", page_icon=":material/support_agent:", layout="wide"
+    page_title="Support back office",
+    page_icon=str(Path(__file__).with_name("icon.png")),
+    layout="wide",
 )
+# The grid's own CSV export would write mail subjects such as =HYPERLINK(...) as formulas;
+# pages offer their own download with every cell neutralised instead.
 st.set_option("client.disableDataExport", True)
-"""The grid's own CSV export would write mail subjects such as ``=HYPERLINK(...)`` as
-formulas; pages offer their own download with every cell neutralised instead."""
 
 SPECS = {
     "queue": ("views/queue.py", "Queue", ":material/inbox:"),

@@ -29,6 +29,11 @@ def when(at: datetime | None) -> str:
     return NOTHING if at is None else f"{at:%Y-%m-%d %H:%M} UTC"
 
 
+def short_when(at: datetime | None) -> str:
+    """``11-30 09:56`` for narrow table columns headed "(UTC)"."""
+    return NOTHING if at is None else f"{at:%m-%d %H:%M}"
+
+
 def text(value: object) -> str:
     """A table cell: an em dash for None or empty, else the value as text."""
     return NOTHING if value is None or value == "" else str(value)

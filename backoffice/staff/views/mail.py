@@ -44,8 +44,8 @@ with outbox_tab:
     rows = [
         {
             "Status": line.status.label,
-            "Queued": format.when(line.queued_at),
-            "Sent": format.when(line.sent_at),
+            "Queued (UTC)": format.short_when(line.queued_at),
+            "Sent (UTC)": format.short_when(line.sent_at),
             "Attempts": line.attempts,
             "Error": format.text(line.error),
             "Email": line.what,
@@ -61,15 +61,15 @@ with outbox_tab:
             hide_index=True,
             width="stretch",
             column_config={
-                "Status": st.column_config.TextColumn(width=70),
-                "Queued": st.column_config.TextColumn(width=130),
-                "Sent": st.column_config.TextColumn(width=130),
-                "Attempts": st.column_config.NumberColumn(width=70),
-                "Error": st.column_config.TextColumn(width=150),
-                "Email": st.column_config.TextColumn(width=170),
-                "To": st.column_config.TextColumn(width=150),
-                "Ticket": st.column_config.TextColumn(width=60),
-                "Subject": st.column_config.TextColumn(width=190),
+                "Status": st.column_config.TextColumn(width=60),
+                "Queued (UTC)": st.column_config.TextColumn(width=95),
+                "Sent (UTC)": st.column_config.TextColumn(width=95),
+                "Attempts": st.column_config.NumberColumn(width=65),
+                "Error": st.column_config.TextColumn(width=110),
+                "Email": st.column_config.TextColumn(width=150),
+                "To": st.column_config.TextColumn(width=140),
+                "Ticket": st.column_config.TextColumn(width=50),
+                "Subject": st.column_config.TextColumn(width=130),
             },
         )
         st.download_button(

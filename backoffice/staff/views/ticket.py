@@ -32,9 +32,9 @@ ACTIONS = {
     "Approve": ("approved", "Override reason"),
     "Deny": ("denied", "Reason (sent to the requester)"),
 }
+# The form starts on the recommendation's action; anything else (ask for more, review
+# first) starts on "Request more information", the one that changes no account.
 DEFAULT_ACTION = {"approve": "Approve", "deny": "Deny"}
-"""The recommendation's action; anything else (ask for more, review first) starts on
-"Request more information", the one that changes no account."""
 DONE = {
     "approved": "approved; two-factor authentication is reset and the email is queued.",
     "denied": "denied; the email is queued.",
