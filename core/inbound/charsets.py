@@ -10,6 +10,7 @@ import base64
 import binascii
 import codecs
 import re
+from functools import lru_cache
 
 SUPERSETS = {
     "gb2312": "gb18030",
@@ -33,6 +34,8 @@ charset to decode with: the Windows or extended superset the sending clients rea
 UNDECLARED = frozenset({"ascii", "x-unknown", "unknown-8bit", "unknown", "default", "8bit"})
 """Labels that say nothing about 8-bit bytes: such bytes are guessed (UTF-8, then cp1252)."""
 NOT_ASCII_COMPATIBLE = ("utf-16", "utf-32", "utf-7", "iso2022", "hz")
+CYRILLIC_RUN = 4
+CYRILLIC_RUN_RE = re.compile(rb"[\xc0-\xff]{%d}" % CYRILLIC_RUN)
 ENCODED_WORD_RE = re.compile(r"=\?([^?\s]+)\?([QqBb])\?([^?]*)\?=")
 """An RFC 2047 word; spaces inside the text are accepted, as ``email.header`` accepts them."""
 
@@ -58,6 +61,16 @@ def codec_for(charset: str | None) -> str | None:
         return None
 
 
+@lru_cache(maxsize=64)
+def _single_byte(codec: str) -> bool:
+    """A one-byte-per-character codec (ISO 8859, Windows, KOI8...), which decodes nearly
+    any bytes, so valid UTF-8 under its label is a mislabelled UTF-8 text."""
+    try:
+        return sum(len(bytes([b]).decode(codec, "ignore")) for b in range(0x80, 0x100)) > 64
+    except LookupError:
+        return False
+
+
 def _is_utf8(data: bytes) -> bool:
     try:
         data.decode("utf-8")
@@ -66,19 +79,40 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
+def _cyrillic(data: bytes) -> str | None:
+    """KOI8-R or Windows-1251 for bytes that read as Cyrillic words: runs of
+    ``CYRILLIC_RUN`` letters from 0xC0-0xFF (Western text seldom has four accented letters
+    in a row). Lower case is most letters: 0xE0-0xFF in Windows-1251, 0xC0-0xDF in KOI8-R."""
+    if CYRILLIC_RUN_RE.search(data) is None:
+        return None
+    high = sum(1 for b in data if b >= 0x80)
+    upper_half = sum(1 for b in data if b >= 0xE0)
+    lower_half = sum(1 for b in data if 0xC0 <= b < 0xE0)
+    if (upper_half + lower_half) < 0.8 * high:
+        return None
+    return "koi8-r" if lower_half > upper_half else "cp1251"
+
+
 def guess(data: bytes) -> str:
-    """Undeclared 8-bit bytes: UTF-8 if they are UTF-8, else Windows-1252, else Latin-1."""
-    for candidate in ("utf-8", "cp1252"):
-        try:
-            return data.decode(candidate)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
+    """Undeclared 8-bit bytes: UTF-8 if they are UTF-8, else Cyrillic if they read as
+    Cyrillic words, else Windows-1252, else Latin-1."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    cyrillic = _cyrillic(data)
+    if cyrillic:
+        return data.decode(cyrillic)
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 def decode_bytes(data: bytes, charset: str | None) -> str:
     """``data`` labelled ``charset`` as text; never raises. The label's superset is tried
-    strictly; failing that, bytes that are valid UTF-8 are UTF-8 (a mislabelled client),
+    strictly, except that valid UTF-8 under a one-byte label is UTF-8 (a mislabelled
+    client: a one-byte charset decodes anything); failing the label, valid UTF-8 is UTF-8,
     8-bit bytes labelled UTF-8 that hold no UTF-8 sequence at all are Windows-1252, and
     otherwise the label is kept with replacement characters for the bad bytes only."""
     codec = codec_for(charset)
@@ -86,11 +120,13 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
         return data.decode("ascii") if data.isascii() else guess(data)
     if data.isascii() and not codec.startswith(NOT_ASCII_COMPATIBLE):
         return data.decode("ascii")
+    if _single_byte(codec) and _is_utf8(data):
+        return data.decode("utf-8")
     try:
         return data.decode(codec)
     except UnicodeDecodeError:
         pass
-    if codec != "utf-8" and _is_utf8(data):
+    if _is_utf8(data):
         return data.decode("utf-8")
     if codec == "utf-8" and data.decode("utf-8", "ignore").isascii():
         return data.decode("cp1252", "replace")

@@ -13,7 +13,7 @@ from email.message import EmailMessage, Message
 from email.policy import compat32
 
 from core.errors import InvalidInput
-from core.inbound.charsets import decode_bytes, decode_words, recover_8bit
+from core.inbound.charsets import decode_bytes, decode_words, has_surrogates, recover_8bit
 from core.inbound.classify import classify
 from core.inbound.html_text import MAX_CONVERTED_HTML, html_to_text, strip_tags
 from core.inbound.limits import MAX_HEADER_CHARS, MAX_NESTED_MESSAGES, structure_problem
@@ -163,14 +163,15 @@ def _payload_bytes(part: Message) -> bytes:
 
 
 def _param(part: Message, name: str, header: str) -> str | tuple | None:
-    """A header parameter; a header longer than ``MAX_HEADER_CHARS`` is read from its
-    start only (the parameter parser is quadratic in quotes and semicolons)."""
-    value = part.get(header)
-    if value is None:
+    """A header parameter. A value with raw 8-bit octets is decoded first (UTF-8, then
+    the part's charset), and one longer than ``MAX_HEADER_CHARS`` is read from its start
+    only (the parameter parser is quadratic in quotes and semicolons)."""
+    raw = next((str(v) for k, v in part.raw_items() if k.lower() == header), None)
+    if raw is None:
         return None
-    if len(str(value)) > MAX_HEADER_CHARS:
+    if len(raw) > MAX_HEADER_CHARS or has_surrogates(raw):
         probe = Message()
-        probe[header] = str(value)[:MAX_HEADER_CHARS]
+        probe[header] = recover_8bit(raw[:MAX_HEADER_CHARS], _charset(part))
         part = probe
     return part.get_param(name, header=header)
 
