@@ -18,6 +18,7 @@ from core.store import session_scope
 from core.store.tables import InboundMessage, SecondFactorThrottle
 from core.workers.heartbeats import WorkerIdentity, beat
 from tests.core.mail.conftest import queue_many
+from tests.support.dovecot import dovecot, dovecot_server  # noqa: F401  (fixtures)
 from tests.support.recovery_tickets import make_user
 from tests.support.smtp_sink import SmtpSink, free_port
 from tests.support.ticket_rows import ticket_row
@@ -95,6 +96,38 @@ def test_an_email_waiting_too_long_in_the_outbox(engine, relay):
     assert result.exit_code == 1
     assert "outbox: 2 waiting, 0 failed; the oldest waiting email was queued 2 h" in result.output
     assert health("--outbox-max-age", "3h").exit_code == 0
+
+
+def test_every_enabled_source_answers(engine, relay, dovecot, monkeypatch, tmp_path):  # noqa: F811
+    """A real Dovecot for IMAP (login, then the folder), an SMTP listener where the worker's
+    receiver would be, a Maildir with new/: health lists and passes each of them."""
+    receiver = SmtpSink().start()
+    maildir = tmp_path / "Maildir"
+    for sub in ("new", "cur", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    settings = {
+        "IMAP_HOST": dovecot.host,
+        "IMAP_PORT": str(dovecot.port),
+        "IMAP_USER": dovecot.user,
+        "IMAP_PASSWORD": dovecot.password,
+        "IMAP_SECURITY": "plain",
+        "SMTPD_PORT": str(receiver.port),
+        "MAILDIR_WATCH": str(maildir),
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(f"BACKOFFICE_{name}", value)
+    get_settings.cache_clear()
+    try:
+        result = health()
+        assert result.exit_code == 0, result.output
+        assert result.output.strip().endswith("smtp, imap, smtpd, maildir")
+        monkeypatch.setenv("BACKOFFICE_IMAP_PASSWORD", "wrong")
+        get_settings.cache_clear()
+        result = health()
+        assert result.exit_code == 1
+        assert result.output.startswith(f"imap: IMAP {dovecot.host}:{dovecot.port}/INBOX")
+    finally:
+        receiver.stop()
 
 
 def test_a_dead_worker_and_a_missing_source(engine, relay, monkeypatch):
