@@ -23,10 +23,11 @@ def sshd(
 ) -> None:
     """Serve recovery over SSH until Ctrl-C or SIGTERM: a registered public key, then the
     account password; with 2FA on, a fresh set of recovery codes (the old ones die)."""
-    # SIGTERM is caught before the server listens, so a supervisor that stops it as soon
-    # as it is up still gets a clean exit 0.
+    # SIGTERM and Ctrl-C are caught before the server listens, so a supervisor that stops
+    # it as soon as it is up still gets a clean exit 0.
     stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, lambda *_: stopping.set())
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("paramiko").setLevel(logging.CRITICAL)
     server = RecoveryServer(get_engine(db), host=host, port=port).start()
@@ -39,7 +40,5 @@ def sshd(
     )
     try:
         stopping.wait()
-    except KeyboardInterrupt:
-        pass
     finally:
         server.stop()

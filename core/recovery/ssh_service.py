@@ -12,21 +12,15 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from core.accounts.passwords import verify_password
 from core.accounts.ssh_keys import fingerprint_sha256
 from core.clock import Clock, system_clock
-from core.errors import DomainError, InvalidCredentials
+from core.errors import DomainError
 from core.settings import get_settings
 from core.store.tables import SshKey, User
 from core.twofactor import recovery_codes
 from core.twofactor.enrolment import RecoveryCodeSet, is_enabled
 from core.twofactor.notifications import security_event
-from core.twofactor.password_throttle import (
-    begin_password_attempt,
-    clear_password_failures,
-    record_password_failure,
-    subjects_for,
-)
+from core.twofactor.signin import sign_in_password
 
 LOGIN_NAME = "recovery"
 """``ssh recovery@host``; an account's own username is accepted too, if the key is its."""
@@ -79,20 +73,10 @@ def check_password(
     client: str | None = None,
     clock: Clock = system_clock,
 ) -> None:
-    """The account's password under sign-in's throttle, per account and per ``client``
-    (``ssh:ADDRESS``); a failure is counted, audited and committed before the error, so a
-    dropped connection does not reset the count."""
-    user = session.get(User, owner.user_id)
-    if user is None:
-        raise InvalidCredentials()
-    now = clock()
-    subjects = subjects_for(user.username, user, client)
-    begin_password_attempt(session, subjects, now)
-    if not verify_password(user.password_hash, password):
-        record_password_failure(session, subjects, user=user, client=client, now=now)
-        session.commit()
-        raise InvalidCredentials()
-    clear_password_failures(session, user)
+    """The key's account password, by sign-in's own password step: the same throttle per
+    account and per ``client`` (``ssh:ADDRESS``), the failure counted, audited and committed
+    before ``InvalidCredentials``, so a dropped connection does not reset the count."""
+    sign_in_password(session, login=owner.username, password=password, client=client, clock=clock)
 
 
 def replace_recovery_codes(

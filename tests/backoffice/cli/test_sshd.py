@@ -81,8 +81,8 @@ def start_sshd(db_url: str, *extra_env: tuple[str, str]) -> Sshd:
     raise AssertionError("sshd did not start:\n" + "\n".join(output))
 
 
-def stop_sshd(server: Sshd) -> int:
-    server.process.send_signal(signal.SIGTERM)
+def stop_sshd(server: Sshd, how: signal.Signals = signal.SIGTERM) -> int:
+    server.process.send_signal(how)
     rest, _ = server.process.communicate(timeout=30)
     server.output.extend(rest.splitlines())
     return server.process.returncode
@@ -294,7 +294,7 @@ def test_a_client_that_never_authenticates_is_dropped(engine, sshd):
     assert "dropped: did not authenticate in time" in sshd.log()
 
 
-def test_sigterm_stops_cleanly_and_the_host_key_is_kept(engine, db_url, sshd, tmp_path):
+def test_sigterm_and_ctrl_c_stop_cleanly_and_the_host_key_is_kept(engine, db_url, sshd, tmp_path):
     key_file = Path(os.environ["BACKOFFICE_DATA_DIR"]) / "ssh_host_ed25519_key"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     first = sshd.host_key
@@ -303,7 +303,8 @@ def test_sigterm_stops_cleanly_and_the_host_key_is_kept(engine, db_url, sshd, tm
     try:
         assert again.host_key == first
     finally:
-        assert stop_sshd(again) == 0
+        assert stop_sshd(again, signal.SIGINT) == 0, "Ctrl-C too"
+    assert "Traceback" not in again.log()
 
 
 def test_port_in_use_is_one_line(engine, db_url, sshd):
