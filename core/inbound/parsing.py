@@ -120,14 +120,18 @@ def message_ids(value: str | None) -> list[str]:
 
 
 def _raw_headers(msg: Message, name: str) -> list[str]:
-    """Every ``name`` header as received, unfolded and cut to ``MAX_HEADER_CHARS``
-    (undecodable octets kept as surrogates)."""
+    """Every ``name`` header as received, unfolded and cut to ``MAX_HEADER_CHARS`` at a
+    space (so no encoded word is cut in half); undecodable octets kept as surrogates."""
     name = name.lower()
-    return [
-        " ".join(str(value)[:MAX_HEADER_CHARS].split())
-        for key, value in msg.raw_items()
-        if key.lower() == name
-    ]
+    return [_bounded(str(value)) for key, value in msg.raw_items() if key.lower() == name]
+
+
+def _bounded(value: str) -> str:
+    if len(value) > MAX_HEADER_CHARS:
+        value = value[:MAX_HEADER_CHARS]
+        space = max(value.rfind(" "), value.rfind("\t"), value.rfind("\n"))
+        value = value[:space] if space > 0 else value
+    return " ".join(value.split())
 
 
 def _header_text(value: str, charset: str | None) -> str:
