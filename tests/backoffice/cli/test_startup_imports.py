@@ -8,7 +8,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from typer.testing import CliRunner
 
+from backoffice.cli import app
+from backoffice.cli.root import LazyRootGroup
 from tests.support.cli_process import run_backoffice
 
 SERVER_AND_UI = {"streamlit", "paramiko", "sshsig", "segno", "html2text", "jinja2", "aiosmtpd"}
@@ -47,3 +50,10 @@ def test_a_fresh_database_still_gets_its_schema(tmp_path):
     assert "alembic.command" in loaded
     again = imported_modules("outbox", "status", env={"BACKOFFICE_DATABASE_URL": url})
     assert "alembic" not in again
+
+
+@pytest.mark.parametrize("name", sorted(LazyRootGroup.registry))
+def test_every_registered_command_loads_and_has_help(name):
+    result = CliRunner().invoke(app, [name, "--help"])
+    assert result.exit_code == 0, result.output
+    assert f"backoffice {name}" in result.output
