@@ -460,6 +460,8 @@ class OutboxSender:
         every = self.settings.outbox_lease_renew_seconds
         while True:
             await asyncio.sleep(every)
+            if not run.held:
+                continue
             started, before = time.monotonic(), set(run.held)
             try:
                 held = await asyncio.to_thread(self._renew)

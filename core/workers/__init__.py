@@ -8,6 +8,7 @@ from core.workers.heartbeats import (
     WorkerIdentity,
     beat,
     list_heartbeats,
+    prune_heartbeats,
 )
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "WorkerIdentity",
     "beat",
     "list_heartbeats",
+    "prune_heartbeats",
 ]

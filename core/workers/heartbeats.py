@@ -9,10 +9,10 @@ import os
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -118,3 +118,13 @@ def list_heartbeats(session: Session, *, kind: str | None = None) -> list[Heartb
         )
         for row in session.execute(query).scalars()
     ]
+
+
+def prune_heartbeats(
+    session: Session, *, older_than: timedelta, clock: Clock = system_clock
+) -> int:
+    """Forget workers not seen for ``older_than`` (each restart has a new pid, hence a new
+    row); returns how many rows went."""
+    cutoff = clock() - older_than
+    result = session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.last_seen_at < cutoff))
+    return result.rowcount or 0

@@ -11,16 +11,27 @@ import signal
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
 from core.clock import Clock, system_clock
 from core.settings import Settings, get_settings
+from core.store.engine import session_scope
 from core.workers.faults import Backoff, is_transient_database_error
-from core.workers.heartbeats import DEGRADED, RUNNING, STOPPED, WorkerIdentity, beat
+from core.workers.heartbeats import (
+    DEGRADED,
+    RUNNING,
+    STOPPED,
+    WorkerIdentity,
+    beat,
+    prune_heartbeats,
+)
 
 log = logging.getLogger("core.workers")
+FORGET_WORKERS_AFTER = timedelta(days=7)
+"""Heartbeat rows of workers silent this long are deleted when a worker starts."""
 
 
 class Service(Protocol):
@@ -150,6 +161,12 @@ class Supervisor:
             self.install_signal_handlers()
         for service in self.services:
             service.start()
+        try:
+            with session_scope(self.engine) as session:
+                prune_heartbeats(session, older_than=FORGET_WORKERS_AFTER, clock=self.clock)
+        except Exception as exc:
+            if not is_transient_database_error(exc):
+                raise
         threads = [
             threading.Thread(
                 target=self._keep_running, args=(s,), name=f"service-{s.kind}", daemon=True

@@ -86,3 +86,34 @@ def test_the_reply_tells_nothing_about_what_the_message_became(receiver, engine,
         ["threaded", "ticket"],
         ["duplicate", "threaded", "ticket"],
     )
+
+
+def test_stopping_lets_a_message_being_stored_commit_and_be_answered(engine, clock):
+    """SIGTERM while a message is being stored: the port closes, the message commits and
+    the client still gets its 250 (not a cut connection that makes it send again)."""
+    import threading
+    import time
+
+    from core.inbound.sources import stop_receiver
+
+    handler = InboundHandler(engine, clock=clock)
+    storing = threading.Event()
+
+    def slow_store(raw):
+        storing.set()
+        time.sleep(1)
+        return handler._store(raw)
+
+    handler.store = slow_store
+    port = free_port()
+    controller = start_receiver(engine, port=port, clock=clock, handler=handler)
+    answers = []
+    client = threading.Thread(target=lambda: answers.append(send(port, recovery_email())[1]))
+    client.start()
+    assert storing.wait(10)
+    stop_receiver(controller, grace=5)
+    client.join(timeout=10)
+    assert answers == ["OK"]
+    assert len(Inbox(engine, clock).inbound()) == 1
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=1)

@@ -4,10 +4,13 @@ when the sender stops."""
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import threading
+import time
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from core.mail.sender import OutboxSender, _Outcome
@@ -102,3 +105,40 @@ def test_stopping_finishes_in_flight_records_it_and_releases_the_rest_at_once(
     assert relay.handler.duplicates() == {}
     (result,) = results
     assert result.sent == len(relay.handler.received) and result.released > 0
+
+
+def test_a_sqlite_lock_held_past_the_busy_timeout_is_waited_out(
+    engine, smtp_port, caplog, monkeypatch
+):
+    """The issue's SQLite case: another writer holds the lock longer than the busy timeout
+    (shortened to 0.1 s here); the sender logs it once and carries on when it is free."""
+    require(engine.dialect.name == "sqlite", "SQLite's write lock")
+    caplog.set_level(logging.INFO)
+
+    @event.listens_for(engine, "connect")
+    def _short_busy_timeout(dbapi_conn, _record):
+        dbapi_conn.execute("PRAGMA busy_timeout=100")
+
+    queue_emails(engine, 40)
+    relay = SlowRelay(smtp_port, delay=0.005)
+    relay.start()
+    blocker = sqlite3.connect(engine.url.database, isolation_level=None)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")
+        stop = threading.Event()
+        sender = OutboxSender(engine, connections=2)
+        thread = threading.Thread(target=sender.run, args=(stop,), kwargs={"poll_seconds": 0.1})
+        thread.start()
+        wait_until(lambda: sender.database.down, 20, "the sender to meet the lock")
+        time.sleep(1)
+        blocker.execute("COMMIT")
+        wait_until(lambda: relay.handler.total == 40, 30, "every email after the lock")
+        stop.set()
+        thread.join(timeout=30)
+    finally:
+        blocker.close()
+        relay.stop()
+    assert relay.handler.duplicates() == {}
+    locked = [r for r in caplog.records if "database is locked" in r.getMessage()]
+    assert len([r for r in locked if r.levelname == "WARNING"]) == 1
+    assert any("database is back" in r.getMessage() for r in caplog.records)

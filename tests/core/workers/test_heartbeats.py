@@ -42,3 +42,19 @@ def test_the_current_process_identity_names_host_pid_and_kind(clock):
     me = WorkerIdentity.current("imap", clock=clock)
     assert me.worker_id.endswith(f":{os.getpid()}:imap")
     assert me.started_at == clock()
+
+
+def test_workers_silent_for_long_are_forgotten(engine, clock):
+    from datetime import timedelta
+
+    from core.workers import prune_heartbeats
+
+    old = WorkerIdentity(kind="smtpd", host="h", pid=1, started_at=clock())
+    beat(engine, old, status=STOPPED, clock=clock)
+    clock.advance(days=8)
+    recent = WorkerIdentity(kind="smtpd", host="h", pid=2, started_at=clock())
+    beat(engine, recent, clock=clock)
+    with session_scope(engine) as s:
+        assert prune_heartbeats(s, older_than=timedelta(days=7), clock=clock) == 1
+    with session_scope(engine, readonly=True) as s:
+        assert [h.pid for h in list_heartbeats(s)] == [2]
