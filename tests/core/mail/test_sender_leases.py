@@ -14,6 +14,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from core.mail.sender import OutboxSender, _Outcome
+from core.settings import get_settings
 from core.store import session_scope
 from core.store.tables import OutboxEmail
 from tests.conftest import require
@@ -142,3 +143,34 @@ def test_a_sqlite_lock_held_past_the_busy_timeout_is_waited_out(
     locked = [r for r in caplog.records if "database is locked" in r.getMessage()]
     assert len([r for r in locked if r.levelname == "WARNING"]) == 1
     assert any("database is back" in r.getMessage() for r in caplog.records)
+
+
+def test_a_watching_sender_rides_out_a_relay_outage_and_says_so_twice(
+    engine, smtp_port, caplog, monkeypatch
+):
+    """The relay is down when mail is due: the rows wait with back-off, one WARNING says
+    the relay is unavailable, and once it is back the mail goes out and one line says so."""
+    monkeypatch.setenv("BACKOFFICE_OUTBOX_RETRY_BASE_SECONDS", "1")
+    get_settings.cache_clear()
+    caplog.set_level(logging.INFO)
+    ids = queue_emails(engine, 10)
+    stop = threading.Event()
+    sender = OutboxSender(engine, connections=2)
+    thread = threading.Thread(target=sender.run, args=(stop,), kwargs={"poll_seconds": 0.1})
+    thread.start()
+    relay = SlowRelay(smtp_port, delay=0)
+    try:
+        wait_until(lambda: sender.relay.down, 20, "the sender to find the relay down")
+        time.sleep(2.5)  # a few more tries, all quiet
+        assert thread.is_alive()
+        relay.start()
+        wait_until(lambda: relay.handler.total == 10, 30, "every email once the relay is up")
+        stop.set()
+        thread.join(timeout=30)
+    finally:
+        stop.set()
+        relay.stop()
+    assert set(relay.handler.received) == ids and relay.handler.duplicates() == {}
+    messages = [r.getMessage() for r in caplog.records if r.name == "core.mail.sender"]
+    assert len([m for m in messages if "SMTP relay unavailable" in m]) == 1, messages
+    assert len([m for m in messages if "SMTP relay is back" in m]) == 1, messages
