@@ -3,7 +3,9 @@ format (write it to a node-exporter textfile directory from cron, or serve the f
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -20,6 +22,14 @@ def stats(
     output_format: Annotated[
         StatsFormat, typer.Option("--format", help="json, or Prometheus text exposition.")
     ] = StatsFormat.JSON,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            help="Write to this file atomically (a scraper never reads half of it) instead "
+            "of standard output.",
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Ticket volume, backlog by status and age, times to first response and decision,
@@ -32,6 +42,12 @@ def stats(
     with open_session(db, readonly=True) as session:
         snapshot = stats_snapshot(session)
     if output_format is StatsFormat.PROMETHEUS:
-        typer.echo(snapshot_as_prometheus(snapshot), nl=False)
+        text = snapshot_as_prometheus(snapshot)
     else:
-        typer.echo(json.dumps(snapshot_as_dict(snapshot), indent=2))
+        text = json.dumps(snapshot_as_dict(snapshot), indent=2) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    partial = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    partial.write_text(text)
+    os.replace(partial, output)

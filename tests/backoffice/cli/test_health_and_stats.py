@@ -218,3 +218,14 @@ def test_stats_prometheus_parses_with_the_reference_parser(engine):
     assert samples[("backoffice_worker_up", worker)] == 1
     assert all(f.type == "gauge" for f in families.values())
     assert all(f.documentation for f in families.values())
+
+
+def test_stats_written_to_a_textfile_atomically(engine, tmp_path):
+    seed_figures(engine)
+    target = tmp_path / "textfile" / "backoffice.prom"
+    target.parent.mkdir()
+    result = runner.invoke(app, ["stats", "--format", "prometheus", "--output", str(target)])
+    assert result.exit_code == 0 and result.output == ""
+    names = {f.name for f in text_string_to_metric_families(target.read_text())}
+    assert "backoffice_outbox_emails" in names
+    assert [p.name for p in target.parent.iterdir()] == ["backoffice.prom"]
