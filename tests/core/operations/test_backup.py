@@ -30,7 +30,10 @@ from tests.support.recovery_tickets import make_user
 from tests.support.ticket_rows import ticket_row
 
 runner = CliRunner()
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+PG_BINS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
+PG_BIN = PG_BINS[-1] if PG_BINS else Path("/usr/lib/postgresql/15/bin")
+"""The newest installed release, as ``.ci/run`` picks for the test server (pg_dump must be
+at least the server's version)."""
 
 
 def seed(engine, clock) -> str:
