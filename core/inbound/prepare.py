@@ -116,7 +116,9 @@ def prepare(raw: bytes) -> Prepared:
     try:
         parsed = _storable_message(parse_message(raw, max_bytes=settings.inbound_max_bytes))
         evidence = extract_evidence(
-            parsed.evidence_texts(), ignore_emails=[settings.support_address]
+            parsed.evidence_texts(),
+            ignore_emails=[settings.support_address],
+            claim_texts=parsed.claim_texts(),
         )
         parsed = _redacted(parsed)
     except UnparseableMessage as exc:

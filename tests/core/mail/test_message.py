@@ -113,3 +113,29 @@ def test_a_row_that_cannot_be_built_fails_without_touching_the_server(engine, cl
     with session_scope(engine) as s:
         stored = s.exec(select(OutboxEmail)).one()
         assert stored.status == "failed" and "refused to build" in stored.last_error
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x07", "\x1b", "\x7f", "\x85", "\u2028", "\x0b"])
+def test_a_control_character_in_a_subject_is_cleaned_not_fatal(control):
+    message = build_message(row(subject=f"Locked{control}out", body_text="text"))
+    assert message["Subject"] == "Locked out"
+    assert build_message(row(subject=f"Locked{control}out")).as_bytes()
+
+
+def test_a_stored_subject_with_control_characters_still_gets_its_decision_email(
+    engine, clock, sink
+):
+    with session_scope(engine) as s:
+        add_staff(s, "sam", clock=clock)
+        ticket = make_ticket(
+            s,
+            clock=clock,
+            requester_email="someone@example.org",
+            subject="Help\x01 me\x1b[31m now\x07",  # PostgreSQL stores no NUL
+        )
+        request_more_information(
+            s, ticket_id=ticket.id, staff="sam", message="Which account?", clock=clock
+        )
+    assert OutboxSender(engine, clock=clock).deliver_due().sent == 1
+    (message,) = sink.messages
+    assert message["Subject"] == f"Re: Help me [31m now [#{ticket.id}]"
