@@ -73,7 +73,7 @@ def describe_failure(exc: BaseException) -> str:
 
         if isinstance(exc, DBAPIError):
             return _one_line(str(database_fault(exc)))
-    if type(exc).__name__ == "ValidationError" and hasattr(exc, "errors"):
+    if type(exc).__name__ == "ValidationError" and getattr(exc, "title", "") == "Settings":
         problems = "; ".join(
             f"BACKOFFICE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
         )
