@@ -16,19 +16,40 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 
-TOKEN_LETTERS_RE = "[A-Za-z]"
+TAG_RE = re.compile(r"<(?:!--.*?(?:-->|\Z)|/?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>)", re.S)
+"""HTML comments and tags, only real tag names (so ``<hf_...@host>`` message-ids stay)."""
+ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+MARKUP_CHARS = "*`~"
+MARKUP_RE = re.compile(r"[ \t]*(?:[*`~]+|__+)[ \t]*|[ \t]+_(?=[A-Za-z])|(?<=[A-Za-z])_[ \t]+")
+"""Emphasis and code marks (and the spaces html2text puts around them) between letters:
+``hf_Qw **Er** Ty``, ``hf_QwE __rTy``."""
+INVISIBLE = "".join(
+    map(chr, (0xAD, 0x34F, 0x180E, *range(0x200B, 0x2010), *range(0x202A, 0x202F), 0xFEFF))
+) + "".join(map(chr, range(0x2060, 0x2065)))
+"""Soft hyphen, zero-width and direction-control characters: invisible between letters."""
 IGNORABLE_RE = re.compile(
-    r"<!--.*?(?:-->|\Z)"
-    r"|</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>"
-    r"|&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
-    r"|[*`~\u00ad\u034f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]",
-    re.S,
+    f"{TAG_RE.pattern}|{ENTITY_RE.pattern}|{MARKUP_RE.pattern}|[{INVISIBLE}]", re.S
 )
-"""What a reader does not see between two letters: HTML comments and tags (only real tag
-names, so ``<hf_...@host>`` message-ids are kept), entities (replaced by their character),
-markdown emphasis, and zero-width or direction-control characters."""
+"""What a reader does not see between two letters (an entity is replaced by its character)."""
 FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 """Full-width forms (``ｈｆ＿...``) read as their ASCII letters; same length, so offsets hold."""
+IGNORED = frozenset(MARKUP_CHARS + INVISIBLE)
+MARKUP_HINTS = (*MARKUP_CHARS, "__", " _", "_ ", "\t_", "_\t")
+_SEEN = {**FULLWIDTH, **dict.fromkeys(map(ord, INVISIBLE))}
+_SEEN_RE = re.compile(f"[\uff01-\uff5e{INVISIBLE}]")
+_CLASSES = bytes(
+    ord("a")
+    if chr(b).isascii() and chr(b).isalpha()
+    else ord("u")
+    if chr(b) == "_"
+    else ord("d")
+    if chr(b).isascii() and (chr(b).isdigit() or chr(b) in "+/=-.@")
+    else ord(" ")
+    for b in range(256)
+)
+"""Each byte's class for the quick test: letter, underscore, base64-ish, other."""
+TOKEN_LETTERS = 34
+_BARE_WORD = b" " + b"a" * TOKEN_LETTERS + b" "
 VARIANT_RE = re.compile(
     r"(?P<exact>hf_[A-Za-z]{34})"
     r"|(?<![A-Za-z0-9])[hH][fF](?:[_\-\u2010-\u2015.:]\s?|\s)?"
@@ -71,9 +92,11 @@ class _Skeleton:
             token = m.group(0)
             if token.startswith("&"):
                 char = html.unescape(token)
-                if len(char) == 1:
-                    self._piece(parts, char, m.start(), m.end(), False, size)
-                    size += 1
+                literal = len(char) != 1
+                value = token if literal else "" if char in IGNORED else char
+                if value:
+                    self._piece(parts, value, m.start(), m.end(), literal, size)
+                    size += len(value)
             at = m.end()
         if at < len(text):
             self._piece(parts, text[at:], at, len(text), True, size)
@@ -95,17 +118,54 @@ class _Skeleton:
         return start + (index - self.starts[i])
 
 
-def _needs_skeleton(text: str) -> bool:
-    return IGNORABLE_RE.search(text) is not None or any(
-        0xFF01 <= ord(c) <= 0xFF5E for c in text if ord(c) > 0x7F
-    )
+def _as_seen(text: str) -> tuple[str, bool]:
+    """``text`` roughly as a reader sees it, at C speed, each entity standing in as one
+    letter (it may be one); and whether there were entities. A superset test for
+    ``_Skeleton``, which reads the entities exactly."""
+    seen = TAG_RE.sub("", text) if "<" in text else text
+    if any(mark in seen for mark in MARKUP_HINTS):
+        seen = MARKUP_RE.sub("", seen)
+    if not seen.isascii() and _SEEN_RE.search(seen):
+        seen = seen.translate(_SEEN)
+    if "&" in seen:
+        seen, entities = ENTITY_RE.subn("a", seen)
+        return seen, entities > 0
+    return seen, False
+
+
+def _may_hold_token(seen: str, entities: bool) -> bool:
+    """A quick test that ``VARIANT_RE`` could match: a word of exactly 34 letters, or ``hf``
+    followed (after at most two separators) by 34 letters with underscores between; with
+    entities about (one may be the ``h`` or the ``_``), any 34 letters in a row."""
+    data = seen.encode("utf-8", "surrogatepass")
+    classes = b" " + data.translate(_CLASSES) + b" "
+    if _BARE_WORD in classes:
+        return True
+    if entities and b"a" * 34 in classes.replace(b"u", b""):
+        return True
+    lowered = data.lower()
+    at = lowered.find(b"hf")
+    while at != -1:
+        tail = classes[at + 3 : at + 3 + 3 + 2 * 34]
+        start = next((i for i in range(3) if tail[i : i + 1] == b"a"), None)
+        if start is not None:
+            run = tail[start:]
+            end = next((i for i, c in enumerate(run) if c not in b"au"), len(run))
+            if run[:end].count(b"a") >= 34:
+                return True
+        at = lowered.find(b"hf", at + 2)
+    return False
 
 
 def find_tokens(text: str) -> list[FoundToken]:
-    """Every token-like occurrence in ``text``, in order, non-overlapping."""
-    if not text:
+    """Every token-like occurrence in ``text``, in order, non-overlapping. Text that holds
+    no run of 34 letters once markup is set aside costs a few C-speed passes only."""
+    if len(text) < TOKEN_LETTERS:
         return []
-    if not _needs_skeleton(text):
+    seen, entities = _as_seen(text)
+    if not _may_hold_token(seen, entities):
+        return []
+    if seen == text:
         return [_found(m, m.start(), m.end()) for m in VARIANT_RE.finditer(text)]
     skeleton = _Skeleton(text)
     return [

@@ -1,123 +1,338 @@
-"""Access tokens out of the stored raw copy. A token typed in a plain ASCII body is masked in
-place (same length, so the rest stays byte for byte); a token hidden by a transfer encoding
-(base64, quoted-printable, RFC 2047) needs the affected parts re-encoded."""
+"""Access tokens out of the stored raw copy, found the way a reader would find them.
+
+Two passes. The byte pass masks every token written as such in the raw bytes (exact, case
+or separator variants, the bare 34 letters) in place, same length, so the rest of the
+message stays byte for byte. The decoding pass reads what a MIME reader shows: every
+header with its RFC 2047 words and RFC 2231 parameters decoded, every part (chosen
+alternative or not, attachments, nested messages) through its transfer encoding (however
+the header is spaced or cased) and its charset, HTML with tags, comments and entities
+between the letters (``core.accounts.token_text``). A part or header holding a token that
+only decoding shows is rewritten: a text part with a reliable charset is masked and
+re-encoded as UTF-8; any other part (a binary attachment, text whose charset is a guess)
+is replaced by a note. The result is checked again; if a token would still survive, only
+the masked headers and a note are kept: storing it is never worth it."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import email
 import re
+from collections.abc import Iterator
+from email.header import Header
 from email.message import Message
+from email.policy import compat32
+from email.utils import collapse_rfc2231_value
+from urllib.parse import quote, unquote
 
-from core.inbound.charsets import decode_words
-from core.inbound.mail_policy import parse_bytes
+from core.accounts.token_text import find_tokens, mask_found
+from core.inbound.charsets import codec_for, decode_bytes, decode_words, recover_8bit
+from core.inbound.limits import structure_problem
 
-RAW_TOKEN_RE = re.compile(rb"hf_[A-Za-z]{30}([A-Za-z]{4})")
-TEXT_TOKEN_RE = re.compile(r"hf_[A-Za-z]{30}([A-Za-z]{4})")
 RAW_MASK = "hf_" + "*" * 30
-"""Same length as a token and not itself a token, so a re-parse finds nothing to extract."""
+"""Followed by the token's last 4 letters: as long as a token, and not itself one."""
+PART_NOTE = "[part removed: it held an access token that could not be masked reliably]\n"
+BODY_NOTE = b"\n\n[body removed: it held an access token that could not be redacted]\n"
+PARAM_HEADERS = ("content-type", "content-disposition")
+UU_ENCODINGS = ("x-uuencode", "uuencode", "x-uue", "uue")
+PLAIN_ENCODINGS = ("", "7bit", "8bit", "binary")
+STDLIB_DECODED = ("base64", "quoted-printable", *UU_ENCODINGS)
+_B64_JUNK_RE = re.compile(rb"[^A-Za-z0-9+/]")
+
+
+def _mask(found) -> str:  # noqa: ANN001 (FoundToken)
+    return RAW_MASK + found.last4
 
 
 def mask_in_place(text: str) -> str:
-    return TEXT_TOKEN_RE.sub(lambda m: RAW_MASK + m.group(1), text)
+    """``text`` with every token (and token disguise) replaced by ``RAW_MASK`` + last 4."""
+    return mask_found(text, _mask)
 
 
 def _mask_bytes(raw: bytes) -> bytes:
-    return RAW_TOKEN_RE.sub(lambda m: RAW_MASK.encode() + m.group(1), raw)
+    """The byte pass: tokens written in the bytes as they are, masked; a plain token keeps
+    its length. Latin-1 maps bytes to characters one to one, so offsets hold."""
+    return mask_in_place(raw.decode("latin-1")).encode("latin-1")
 
 
-def _leaf_has_token(part: Message) -> bool:
-    payload = part.get_payload(decode=True)
-    return isinstance(payload, bytes) and RAW_TOKEN_RE.search(payload) is not None
+def _tokens(text: str) -> set[str]:
+    return {found.token.lower() for found in find_tokens(text)}
 
 
-def _rewrite(raw: bytes) -> bytes:
-    msg = parse_bytes(raw)
-    for part in msg.walk():
-        for name, value in list(part.items()):
-            text = str(value)
-            if TEXT_TOKEN_RE.search(text):
-                part.replace_header(name, mask_in_place(text))
-        if part.is_multipart() or not _leaf_has_token(part):
+# --- reading a message as a MIME reader does -------------------------------------------
+
+
+def _transfer_encoding(part: Message) -> str:
+    """``Content-Transfer-Encoding`` as readers take it: trimmed, any case."""
+    return str(part.get("content-transfer-encoding", "")).strip().lower()
+
+
+def _lenient_b64(data: bytes) -> bytes:
+    data = _B64_JUNK_RE.sub(b"", data.split(b"=", 1)[0])
+    data = data[: len(data) - len(data) % 4] if len(data) % 4 == 1 else data
+    try:
+        return base64.b64decode(data + b"=" * (-len(data) % 4))
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def _uu(data: bytes) -> bytes:
+    out = bytearray()
+    for line in data.splitlines():
+        if line.startswith((b"begin ", b"end")) or not line.strip():
             continue
-        payload = part.get_payload(decode=True)
-        charset = part.get_content_charset() or "utf-8"
         try:
-            text = payload.decode(charset)
-        except (LookupError, UnicodeDecodeError):
-            charset, text = "utf-8", payload.decode("latin-1")
-        del part["Content-Transfer-Encoding"]
-        if part.get_content_maintype() == "text":
-            part.set_payload(mask_in_place(text), charset=charset)
-        else:
-            part.set_payload(_mask_bytes(payload).decode("latin-1"), charset="latin-1")
-    return msg.as_bytes()
+            out += binascii.a2b_uu(line)
+        except binascii.Error:
+            continue
+    return bytes(out)
 
 
-def _raw_values(part: Message) -> list[str]:
-    """A part's header values as received (no header objects built)."""
-    return [str(value) for _name, value in part.raw_items()]
+def _raw_body(part: Message) -> bytes:
+    """The part's content as received (``get_payload()`` would decode 8-bit text with its
+    charset; ``get_payload(decode=True)`` only undoes an exactly spelled encoding)."""
+    if str(part.get("content-transfer-encoding", "")).lower() in STDLIB_DECODED:
+        body = part.get_payload()
+        if not isinstance(body, str):
+            return b""
+        return body.encode("utf-8", "surrogateescape")
+    data = part.get_payload(decode=True)
+    return data if isinstance(data, bytes) else b""
 
 
-def _header_has_token(text: str) -> bool:
-    """A token in a header value as written or once its RFC 2047 words are decoded
-    (``charsets.decode_words``: lenient, so a good word beside a damaged one is read, and
-    linear, where ``email.header`` took 24 s for 80,000 words)."""
-    if TEXT_TOKEN_RE.search(text):
-        return True
-    if "=?" not in text:
-        return False
-    return TEXT_TOKEN_RE.search(decode_words(text)) is not None
+def _payloads(part: Message) -> list[bytes]:
+    """The part's content as a reader may decode it: by its transfer encoding; for an
+    encoding no reader knows, every decoding one might try."""
+    data = _raw_body(part)
+    cte = _transfer_encoding(part)
+    if cte == "base64":
+        return [_lenient_b64(data)]
+    if cte == "quoted-printable":
+        return [binascii.a2b_qp(data)]
+    if cte in UU_ENCODINGS:
+        return [_uu(data)]
+    if cte in PLAIN_ENCODINGS:
+        return [data]
+    return [data, _lenient_b64(data), binascii.a2b_qp(data)]
 
 
-ENCODED_CTE = ("base64", "quoted-printable", "x-uuencode", "uuencode", "x-uue", "uue")
+def _charset(part: Message) -> str | None:
+    try:
+        return part.get_content_charset()
+    except Exception:  # a damaged charset parameter: undeclared
+        return None
+
+
+def _texts(part: Message, data: bytes) -> Iterator[tuple[str, bool]]:
+    """``data`` as text, with whether that reading is reliable (the declared charset, or
+    plain ASCII/UTF-8) or a guess (UTF-16/32 without a declaration, Latin-1)."""
+    declared = _charset(part)
+    codec = codec_for(declared)
+    yield decode_bytes(data, declared), codec is not None or data.isascii()
+    if b"\x00" in data or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        for guess in ("utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"):
+            if guess != codec:
+                yield data.decode(guess, "ignore"), False
+
+
+def _header_text(value: str) -> str:
+    text = str(value)
+    if "=?" not in text and text.isascii():
+        return text
+    return decode_words(recover_8bit(text))
+
+
+def _param_values(part: Message, name: str) -> list[str]:
+    """The decoded values of a Content-Type/-Disposition header's parameters (RFC 2231
+    continuations and percent-encoding undone)."""
+    try:
+        params = part.get_params(header=name) or []
+    except Exception:  # damaged parameters: the header text is still checked whole
+        return []
+    values = []
+    for _key, value in params[1:]:
+        text = collapse_rfc2231_value(value)
+        values += [text, unquote(text)]
+    return values
+
+
+def _header_views(part: Message, name: str, value: str) -> list[str]:
+    """A header as a reader sees it: decoded words, and decoded parameters (RFC 2231)."""
+    text = str(value)
+    views = [_header_text(text)]
+    if name.lower() in PARAM_HEADERS and ("*" in text or "%" in text):
+        views += _param_values(part, name)
+    return views
+
+
+def _headers_may_hold(part: Message) -> bool:
+    """One scan over all the part's decoded headers; a hit is then checked header by header."""
+    views = [view for name, value in part.raw_items() for view in _header_views(part, name, value)]
+    return bool(_tokens("\n".join(views)))
+
+
+def _header_tokens(part: Message, name: str, value: str) -> set[str]:
+    return set().union(*map(_tokens, _header_views(part, name, value)))
+
+
+def _leaf_tokens(part: Message) -> tuple[set[str], set[str]]:
+    """Tokens in the leaf's content: (reliably read, only in a guessed reading)."""
+    reliable: set[str] = set()
+    guessed: set[str] = set()
+    for data in _payloads(part):
+        for text, sure in _texts(part, data):
+            (reliable if sure else guessed).update(_tokens(text))
+    return reliable, guessed - reliable
+
+
+def _literal(text: str) -> set[str]:
+    """Tokens the byte pass masks in ``text`` as it stands in the raw message."""
+    return _tokens(str(text).encode("utf-8", "surrogateescape").decode("latin-1"))
 
 
 def hidden_token(msg: Message) -> bool:
-    """True if a token hides behind a transfer encoding or an encoded word anywhere in the
-    parsed ``msg`` (every part, chosen alternative or not): masking the raw bytes would miss
-    it. Literal tokens are not counted; byte masking handles those."""
+    """True if a token shows anywhere in the parsed ``msg`` (every part, chosen alternative
+    or not, every header) only once it is decoded, so the byte pass would miss it and the
+    stored copy must be rewritten."""
     for part in msg.walk():
-        if any("=?" in text and _header_has_token(text) for text in _raw_values(part)):
+        if _headers_may_hold(part) and any(
+            (found := _header_tokens(part, name, value)) and found - _literal(value)
+            for name, value in part.raw_items()
+        ):
             return True
-        if part.is_multipart():
+        for extra in (part.preamble, part.epilogue):
+            if extra and (found := _tokens(extra)) and found - _literal(extra):
+                return True
+        if part.is_multipart() or part.get_content_maintype() == "message":
             continue
-        cte = str(part.get("content-transfer-encoding", "")).strip().lower()
-        if cte in ENCODED_CTE and _leaf_has_token(part):
+        found = set().union(*_leaf_tokens(part))
+        if found and found - _tokens(_raw_body(part).decode("latin-1")):
             return True
     return False
+
+
+def _parse(raw: bytes) -> Message:
+    return email.message_from_bytes(raw, policy=compat32)
 
 
 def contains_token(raw: bytes) -> bool:
-    """True if a token survives anywhere in ``raw``: in the bytes or in any decoded part
-    or header."""
-    if RAW_TOKEN_RE.search(raw):
+    """True if a token survives anywhere in ``raw``: in the bytes, or in any decoded part,
+    header or parameter."""
+    if _tokens(raw.decode("latin-1")):
         return True
-    msg = parse_bytes(raw)
-    for part in msg.walk():
-        if any(_header_has_token(text) for text in _raw_values(part)):
+    for part in _parse(raw).walk():
+        if _headers_may_hold(part) and any(
+            _header_tokens(part, name, value) for name, value in part.raw_items()
+        ):
             return True
-        if not part.is_multipart() and _leaf_has_token(part):
+        if any(_tokens(extra) for extra in (part.preamble, part.epilogue) if extra):
+            return True
+        if part.is_multipart() or part.get_content_maintype() == "message":
+            continue
+        if any(_leaf_tokens(part)):
             return True
     return False
+
+
+# --- rewriting ----------------------------------------------------------------------
+
+
+def _encoded_header(text: str) -> str:
+    return text if text.isascii() else Header(text, "utf-8").encode()
+
+
+def _masked_params(part: Message, name: str) -> str | None:
+    """The parameter header rebuilt with every value decoded and masked; None if damaged."""
+    try:
+        params = part.get_params(header=name)
+    except Exception:  # damaged parameters: the caller replaces the header whole
+        return None
+    if not params:
+        return None
+    pieces = [params[0][0]]
+    for key, value in params[1:]:
+        text = mask_in_place(unquote(collapse_rfc2231_value(value)))
+        if text.isascii():
+            pieces.append('{}="{}"'.format(key, text.replace("\\", "\\\\").replace('"', '\\"')))
+        else:
+            pieces.append(f"{key}*=utf-8''{quote(text, safe='')}")
+    return "; ".join(pieces)
+
+
+def _rewrite_headers(part: Message) -> None:
+    for name, value in list(part.raw_items()):
+        if not _tokens(str(value)) and not _header_tokens(part, name, value):
+            continue
+        new = _masked_params(part, name) if name.lower() in PARAM_HEADERS else None
+        new = new or _encoded_header(mask_in_place(_header_text(value)))
+        part.replace_header(name, new)
+
+
+def _drop(part: Message) -> None:
+    """Replace the part's content by a note, keeping its place (and masked headers)."""
+    del part["Content-Transfer-Encoding"]
+    del part["Content-Type"]
+    part["Content-Type"] = 'text/plain; charset="us-ascii"'
+    part.set_payload(PART_NOTE)
+
+
+def _rewrite_leaf(part: Message) -> None:
+    reliable, guessed = _leaf_tokens(part)
+    if not reliable and not guessed:
+        return
+    texts = list(_texts(part, _payloads(part)[0])) if _payloads(part) else []
+    declared = texts[0][0] if texts and texts[0][1] else None
+    if (
+        guessed
+        or declared is None
+        or part.get_content_maintype() != "text"
+        or _transfer_encoding(part) not in (*PLAIN_ENCODINGS, "base64", "quoted-printable")
+    ):
+        _drop(part)
+        return
+    del part["Content-Transfer-Encoding"]
+    part.set_payload(mask_in_place(declared), charset="utf-8")
+
+
+def _rewrite(raw: bytes) -> bytes:
+    msg = _parse(raw)
+    for part in msg.walk():
+        _rewrite_headers(part)
+        if part.preamble:
+            part.preamble = mask_in_place(part.preamble)
+        if part.epilogue:
+            part.epilogue = mask_in_place(part.epilogue)
+        if not part.is_multipart() and part.get_content_maintype() != "message":
+            _rewrite_leaf(part)
+    return msg.as_bytes()
+
+
+def _lossy(masked: bytes) -> bytes:
+    head = masked.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
+    lossy = _mask_bytes(head) + BODY_NOTE
+    try:
+        clean = not contains_token(lossy)
+    except Exception:  # headers the parser cannot read: keep none of them
+        clean = False
+    return lossy if clean else b"Subject: [removed]" + BODY_NOTE
 
 
 def redact_raw(raw: bytes, *, hidden: bool) -> bytes:
     """``raw`` with every access token masked. ``hidden`` (from ``hidden_token``, or True
-    when the message could not be parsed) asks for the decode-and-rewrite path, checked
-    afterwards; if a token would still survive, the message is reduced to its headers and
-    a note: storing it is never worth it."""
+    when the message could not be parsed) asks for the decoding pass, checked afterwards;
+    if a token would still survive, or the message is too complex to read (see
+    ``limits``), the message is reduced to its masked headers and a note."""
     masked = _mask_bytes(raw)
-    try:
-        if not hidden or not contains_token(masked):
-            return masked
-    except Exception:  # bytes the parser cannot even walk: keep them, literal tokens masked
+    if not hidden:
         return masked
+    if structure_problem(raw) is not None:
+        return _lossy(masked)
     try:
+        if not contains_token(masked):
+            return masked
         rewritten = _rewrite(masked)
+        if not contains_token(rewritten):
+            return rewritten
     except Exception:  # damaged structure: fall through to the lossy copy
-        rewritten = None
-    if rewritten is not None and not contains_token(rewritten):
-        return rewritten
-    head = masked.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
-    note = b"\n\n[body removed: it held an access token that could not be redacted]\n"
-    lossy = _mask_bytes(head) + note
-    return lossy if not contains_token(lossy) else b"Subject: [removed]" + note
+        pass
+    return _lossy(masked)

@@ -1,4 +1,8 @@
-"""Queue an email as an outbox row in the caller's transaction (transactional outbox)."""
+"""Queue an email as an outbox row in the caller's transaction (transactional outbox).
+
+Nothing mail-controlled leaves with a token in it: the rendered subject and bodies are
+redacted again, and a Message-ID quoted in In-Reply-To/References that holds a token (or
+the mask a token left, which names no real message) is dropped."""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from typing import Any
 
 from sqlmodel import Session
 
+from core.accounts.token_text import find_tokens
+from core.accounts.tokens import TOKEN_PREFIX, redact_tokens
 from core.clock import Clock, system_clock
 from core.mail.render import render_email
 from core.settings import get_settings
@@ -23,6 +29,14 @@ def new_message_id() -> str:
 def _single_line(value: str) -> str:
     if "\r" in value or "\n" in value:
         raise ValueError("header value with a line break")
+    return value
+
+
+def _threading_id(value: str) -> str | None:
+    """``value`` for a threading header, or None when it holds a token or a token's mask."""
+    value = _single_line(value).strip()
+    if not value.isascii() or find_tokens(value) or TOKEN_PREFIX + "*" in value:
+        return None
     return value
 
 
@@ -43,10 +57,12 @@ def outbox_values(
     insert many rows in one statement (ingestion)."""
     rendered = render_email(template, context)
     headers: dict[str, Any] = {}
+    in_reply_to = _threading_id(in_reply_to) if in_reply_to else None
+    references = [r for r in map(_threading_id, references) if r]
     if in_reply_to:
-        headers["In-Reply-To"] = _single_line(in_reply_to)
+        headers["In-Reply-To"] = in_reply_to
     if references:
-        headers["References"] = " ".join(_single_line(r) for r in references)
+        headers["References"] = " ".join(references)
     if auto_submitted:
         headers["Auto-Submitted"] = _single_line(auto_submitted)
     now = clock()
@@ -54,9 +70,9 @@ def outbox_values(
         "message_id": new_message_id(),
         "template": template,
         "to_addr": _single_line(to),
-        "subject": rendered.subject,
-        "body_text": rendered.text,
-        "body_html": rendered.html,
+        "subject": redact_tokens(rendered.subject),
+        "body_text": redact_tokens(rendered.text),
+        "body_html": redact_tokens(rendered.html),
         "headers": headers,
         "user_id": user_id,
         "ticket_id": ticket_id,
