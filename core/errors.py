@@ -29,6 +29,14 @@ class InvalidCredentials(DomainError):
         super().__init__("Wrong username/email or password.")
 
 
+class WrongPassword(InvalidCredentials):
+    """The signed-in user's own password, asked again to confirm a change, is wrong (the
+    username is not in question, so the message says only that)."""
+
+    def __init__(self, message: str = "Wrong password.") -> None:
+        DomainError.__init__(self, message)
+
+
 class InvalidCode(DomainError):
     pass
 

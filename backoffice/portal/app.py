@@ -9,6 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from backoffice.markdown_text import literal
 from backoffice.portal import state
 
 # The favicon is served by the app itself: nothing is fetched from elsewhere (works offline).
@@ -18,7 +19,14 @@ st.set_page_config(
     layout="centered",
 )
 
-SIGN_IN = st.Page("views/sign_in.py", title="Sign in", icon=":material/login:", default=True)
+# Once signed in, the first page is the account overview, so "Sign in" leaves the sidebar.
+username = state.signed_in_username()
+SIGN_IN = st.Page(
+    "views/sign_in.py",
+    title="Your account" if username else "Sign in",
+    icon=":material/account_circle:" if username else ":material/login:",
+    default=True,
+)
 AUTHENTICATION = st.Page(
     "views/authentication.py",
     title="Authentication",
@@ -43,11 +51,11 @@ page = st.navigation(
 )
 
 with st.sidebar:
-    username = state.signed_in_username()
     if username:
-        st.caption(f"Signed in as **{username}**")
+        st.caption(f"Signed in as **{literal(username)}**")
         if st.button("Sign out", key="sign_out"):
             state.sign_out()
+            state.flash("info", "You are signed out.")
             st.switch_page(SIGN_IN)
     else:
         st.caption("Not signed in")

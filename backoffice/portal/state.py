@@ -31,6 +31,7 @@ _RECOVERY_MODE = "portal_recovery_mode"
 _FLASHES = "portal_flashes"
 _NEW_CODES = "portal_new_codes"
 _LAST_SEEN = "portal_last_seen"
+_RECOVERED = "portal_recovered"
 
 FlashKind = Literal["success", "info", "warning"]
 
@@ -77,7 +78,15 @@ def complete_sign_in(user: User) -> None:
 
 
 def sign_out() -> None:
-    for key in (_USER_ID, _USERNAME, _PENDING_USER_ID, _RECOVERY_MODE, _NEW_CODES, _LAST_SEEN):
+    for key in (
+        _USER_ID,
+        _USERNAME,
+        _PENDING_USER_ID,
+        _RECOVERY_MODE,
+        _NEW_CODES,
+        _LAST_SEEN,
+        _RECOVERED,
+    ):
         st.session_state.pop(key, None)
 
 
@@ -105,6 +114,15 @@ def recovery_mode() -> bool:
 
 def set_recovery_mode(on: bool) -> None:
     st.session_state[_RECOVERY_MODE] = on
+
+
+def recovered() -> bool:
+    """Signed in with a recovery code this session: the authenticator app is lost."""
+    return st.session_state.get(_RECOVERED, False)
+
+
+def set_recovered(on: bool) -> None:
+    st.session_state[_RECOVERED] = on
 
 
 def flash(kind: FlashKind, message: str) -> None:

@@ -12,12 +12,12 @@ from sqlmodel import Session, select
 from core.accounts.passwords import verify_password
 from core.clock import Clock, system_clock
 from core.encryption import decrypt_secret, encrypt_secret
-from core.errors import InvalidCode, InvalidCredentials, TwoFactorStateError
+from core.errors import InvalidCode, TwoFactorStateError, WrongPassword
 from core.settings import get_settings
 from core.store.tables import AuditEvent, SecondFactorThrottle, TotpRegistration, User
 from core.twofactor import recovery_codes, totp
 from core.twofactor.notifications import security_event
-from core.twofactor.second_factor import verify_totp
+from core.twofactor.second_factor import use_recovery_code, verify_totp
 
 
 @dataclass(frozen=True)
@@ -155,14 +155,24 @@ def _clear_registrations(session: Session, user: User) -> None:
 
 
 def disable_two_factor(
-    session: Session, *, user: User, password: str, pin: str, clock: Clock = system_clock
+    session: Session,
+    *,
+    user: User,
+    password: str,
+    pin: str | None = None,
+    recovery_code: str | None = None,
+    clock: Clock = system_clock,
 ) -> None:
-    """Self-service removal: needs the password again and a current authenticator code."""
+    """Self-service removal: needs the password again and a current authenticator code, or
+    (for an owner who lost the app and is moving to a new one) a recovery code, spent."""
     if not is_enabled(session, user):
         raise TwoFactorStateError("Two-factor authentication is not on for this account.")
     if not verify_password(user.password_hash, password):
-        raise InvalidCredentials()
-    verify_totp(session, user=user, pin=pin, clock=clock)
+        raise WrongPassword("Wrong password.")
+    if recovery_code is not None:
+        use_recovery_code(session, user=user, code=recovery_code, clock=clock)
+    else:
+        verify_totp(session, user=user, pin=pin or "", clock=clock)
     _clear_registrations(session, user)
     security_event(
         session,

@@ -8,9 +8,9 @@ from datetime import datetime
 import streamlit as st
 
 from backoffice.portal import state
+from core.accounts.users import User
+from core.audit_labels import event_label
 from core.errors import DomainError
-from core.store import session_scope
-from core.store.tables import AuditEvent, User
 from core.twofactor import (
     COMPATIBLE_APPS,
     Provisioning,
@@ -22,15 +22,7 @@ from core.twofactor import (
     regenerate_recovery_codes,
     two_factor_status,
 )
-
-EVENT_LABELS = {
-    "2fa.enabled": "Two-factor authentication enabled",
-    "2fa.disabled": "Two-factor authentication removed",
-    "2fa.recovery_codes_regenerated": "Recovery codes regenerated",
-    "2fa.recovery_code_used": "Signed in with a recovery code",
-    "2fa.reset_by_support": "Two-factor authentication reset by support",
-    "2fa.locked": "Second factor locked after failed codes",
-}
+from core.unit_of_work import unit_of_work as session_scope
 
 
 def when(at: datetime | None) -> str:
@@ -56,7 +48,7 @@ def show_status(status: TwoFactorStatus) -> None:
             st.caption("Your account is protected by your password only.")
 
 
-def show_events(events: list[AuditEvent], username: str) -> None:
+def show_events(events: list, username: str) -> None:
     st.subheader("Recent security events")
     if not events:
         st.caption("No security events yet.")
@@ -64,7 +56,7 @@ def show_events(events: list[AuditEvent], username: str) -> None:
     rows = [
         {
             "When": when(e.at),
-            "Event": EVENT_LABELS.get(e.action, e.action),
+            "Event": event_label(e.action),
             "By": "You" if e.actor == f"user:{username}" else e.actor.split(":", 1)[0].title(),
         }
         for e in events
@@ -120,7 +112,7 @@ def offer_enrolment(user: User) -> None:
 
 
 def enrolment(user: User, prov: Provisioning) -> None:
-    st.markdown("#### Add Two-Factor Authentication")
+    st.markdown("#### Set up your authenticator app")
     st.markdown(
         "1. Install a compatible application on your device (usually your phone), for example: "
         + ", ".join(COMPATIBLE_APPS)
@@ -164,8 +156,39 @@ def enrolment(user: User, prov: Provisioning) -> None:
             st.rerun()
 
 
+def new_authenticator(user: User, codes_left: int) -> None:
+    """After a recovery-code sign-in: move to a new authenticator app with the password and
+    one more recovery code (the lost app cannot give a code), then enrol the new one."""
+    with st.container(key="new_authenticator", border=True):
+        st.markdown("#### Set up your new authenticator app")
+        st.write(
+            f"You signed in with a recovery code; {codes_left} left. Your lost app is still "
+            "registered: replace it now. Confirm with your password and one more recovery "
+            "code; the old app stops working and you scan a new code with your new app."
+        )
+        with st.form("replace_form", clear_on_submit=True):
+            password = st.text_input("Password", type="password", key="replace_password")
+            code = st.text_input("Recovery code", key="replace_code")
+            submitted = st.form_submit_button(
+                "Replace my authenticator app", type="primary", key="replace_submit"
+            )
+        if submitted:
+            try:
+                with session_scope() as s:
+                    disable_two_factor(
+                        s, user=user, password=password, recovery_code=code, clock=state.clock()
+                    )
+                    begin_enrolment(s, user=user, clock=state.clock())
+            except DomainError as exc:
+                st.error(str(exc))
+            else:
+                state.set_recovered(False)
+                state.flash("info", "Now scan the new code with your new authenticator app.")
+                st.rerun()
+
+
 def regenerate(user: User) -> None:
-    st.markdown("#### Backup Recovery Code")
+    st.markdown("#### Recovery codes")
     with st.form("regen_form", clear_on_submit=True):
         st.write(
             "Regenerate recovery codes: every code you saved before stops working. Enter a "
@@ -186,7 +209,7 @@ def regenerate(user: User) -> None:
 
 
 def remove(user: User) -> None:
-    st.markdown("#### Remove")
+    st.markdown("#### Remove two-factor authentication")
     with st.form("remove_form", clear_on_submit=True):
         st.write(
             "Remove two-factor authentication from your account: your authenticator app "
@@ -221,8 +244,9 @@ if current is None:
 
 show_status(status)
 show_new_codes()
-st.subheader("Two-Factor Authentication")
 if status.enabled:
+    if state.recovered():
+        new_authenticator(current, status.recovery_codes_left)
     regenerate(current)
     remove(current)
 elif prov is not None:

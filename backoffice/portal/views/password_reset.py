@@ -18,7 +18,7 @@ from core.accounts.password_reset import (
     request_password_reset,
 )
 from core.errors import DomainError
-from core.store import session_scope
+from core.unit_of_work import unit_of_work as session_scope
 
 _TOKEN = "password_reset_token"
 APP_CODE = "Code from my authenticator app"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from backoffice.markdown_text import literal
 from backoffice.portal import state
 from core.errors import DomainError
-from core.store import session_scope
 from core.twofactor import RecoveryCodeUse, sign_in_password, sign_in_second_factor
+from core.unit_of_work import unit_of_work as session_scope
 
 USE_RECOVERY_CODE = "Lost access to your two-factor authentication app? Use a recovery code"
 
@@ -28,7 +29,7 @@ def password_step() -> None:
         else:
             if result.complete:
                 state.complete_sign_in(result.user)
-                state.flash("success", f"Signed in as {result.user.username}.")
+                state.flash("success", f"Signed in as {literal(result.user.username)}.")
             else:
                 state.await_second_factor(result.user)
             st.rerun()
@@ -36,16 +37,14 @@ def password_step() -> None:
 
 
 def flash_recovery_code_use(use: RecoveryCodeUse) -> None:
-    """Say how many codes are left after signing in with one; warn when few remain."""
+    """Say how many codes are left after signing in with one (warn when few remain) and
+    that the next step is a new authenticator app."""
     message = (
         "You signed in with a recovery code; it cannot be used again. "
         f"{use.remaining} recovery code{'s' if use.remaining != 1 else ''} left."
     )
     if use.low:
-        message += (
-            " You are running low: generate new ones in Settings → Authentication → "
-            "Backup Recovery Code."
-        )
+        message += " You are running low: new codes come with your new authenticator app."
     state.flash("warning" if use.low else "info", message)
 
 
@@ -88,9 +87,11 @@ def second_factor_step(username: str) -> None:
             st.error(str(exc))
         else:
             state.complete_sign_in(result.user)
-            state.flash("success", f"Signed in as {result.user.username}.")
+            state.flash("success", f"Signed in as {literal(result.user.username)}.")
             if result.recovery is not None:
                 flash_recovery_code_use(result.recovery)
+                state.set_recovered(True)
+                st.switch_page("views/authentication.py")
             st.rerun()
     if recovery:
         if st.button("Use your authenticator app instead", type="tertiary", key="use_totp"):
