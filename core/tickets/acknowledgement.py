@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, text
 from sqlmodel import Session
 
 from core.clock import Clock, system_clock
+from core.mail.addresses import is_addr_spec
 from core.mail.outbox import outbox_values
 from core.settings import get_settings
 from core.store.tables import Ticket
@@ -49,7 +50,10 @@ def greeting_name(display_name: str) -> str:
 
 
 def may_acknowledge(to: str) -> bool:
-    """Never to ourselves."""
+    """Never to ourselves, and never to what is not an address (``Test test@example.com``):
+    the sender of a request may be anything its author typed."""
+    if not is_addr_spec(to):
+        return False
     return address_key(to) != address_key(get_settings().support_address)
 
 

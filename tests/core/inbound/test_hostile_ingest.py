@@ -13,6 +13,7 @@ from core.accounts.users import create_user
 from core.mail.message import build_message
 from core.store import session_scope
 from core.store.tables import Ticket
+from core.tickets.acknowledgement import may_acknowledge
 from core.verification import verify_ticket
 from tests.support import hostile_mail
 from tests.support.inbox import Inbox
@@ -112,3 +113,20 @@ def test_a_claim_preferred_over_the_senders_own_account_is_said_on_the_report(en
     assert report.username == "alice"
     assert any("belongs to another account (bob)" in f and "preferred" in f for f in report.flags)
     assert report.recommendation != "approve"
+
+
+def test_an_auto_reply_from_an_invalid_sender_is_recorded_as_automatic(inbox):
+    raw = (
+        b"From: Out of office autoreply@example.com.\r\nAuto-Submitted: auto-replied\r\n"
+        b"Subject: Away\r\n\r\nI am away\r\n"
+    )
+    assert inbox.ingest(raw).status == "auto"
+    assert inbox.outbox() == []
+
+
+@pytest.mark.parametrize(
+    "to", ["Test test@example.com", "Claudia.Shu@yahoo.com.", "mailer-daemon", "", "a@b@c"]
+)
+def test_the_acknowledgement_never_goes_to_what_is_not_an_address(to):
+    assert may_acknowledge(to) is False
+    assert may_acknowledge("alice@example.com") is True
