@@ -21,8 +21,6 @@ from sqlmodel import Session
 from core.clock import Clock, system_clock
 from core.store.tables import (
     Evidence,
-    InboundMessage,
-    OutboxEmail,
     Ticket,
     TicketDayCount,
     TicketDurationBucket,
@@ -284,24 +282,3 @@ def evidence_kind_mix(session: Session, *, start: datetime, end: datetime) -> di
         for kind, n in session.execute(query):
             totals[kind] = totals.get(kind, 0) + int(n)
     return {kind: n for kind, n in sorted(totals.items()) if n}
-
-
-def outbox_health(session: Session) -> dict[str, int]:
-    """Emails waiting (queued or being sent) and failed for good."""
-    rows = dict(
-        session.execute(
-            select(OutboxEmail.status, func.count())
-            .where(OutboxEmail.status.in_(("queued", "sending", "failed")))
-            .group_by(OutboxEmail.status)
-        ).all()
-    )
-    return {
-        "queued": rows.get("queued", 0) + rows.get("sending", 0),
-        "failed": rows.get("failed", 0),
-    }
-
-
-def quarantined_mail(session: Session) -> int:
-    return session.execute(
-        select(func.count()).where(InboundMessage.status == "quarantined")
-    ).scalar_one()

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from sqlmodel import Session
 
 from core.clock import Clock, system_clock
-from core.stats import figures
+from core.stats import figures, queues
 from core.stats.figures import Durations
 
 
@@ -89,6 +89,7 @@ def ops_report(
 ) -> OpsReport:
     """Every Ops figure for tickets received in ``[start, end)`` plus the live backlog."""
     received = figures.cohort(session, start=start, end=end)
+    outbox = queues.outbox_queue(session, clock=clock)
     return OpsReport(
         start=start,
         end=end,
@@ -101,6 +102,6 @@ def ops_report(
         outcomes=received.per_status(),
         evidence_strength=received.per_strength(),
         evidence_kinds=figures.evidence_kind_mix(session, start=start, end=end),
-        outbox=figures.outbox_health(session),
-        quarantined=figures.quarantined_mail(session),
+        outbox={"queued": outbox.waiting, "failed": outbox.counts["failed"]},
+        quarantined=queues.quarantine(session, clock=clock).count,
     )
