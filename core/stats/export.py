@@ -202,7 +202,8 @@ def snapshot_as_prometheus(snap: StatsSnapshot) -> str:
     out.family(
         "worker_up",
         "gauge",
-        "1 for a worker whose status is running, 0 when degraded.",
+        "1 for a worker that says it is running, 0 when degraded (one that died says "
+        "nothing more: watch worker_last_seen_age_seconds).",
         (
             ({"worker": w.worker_id, "kind": w.kind, "host": w.host}, int(w.status == "running"))
             for w in snap.workers
