@@ -12,8 +12,11 @@ import os
 import socket
 import stat
 import threading
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import paramiko
 from cryptography.hazmat.primitives import serialization
@@ -34,7 +37,7 @@ from core.recovery.ssh_service import (
 from core.settings import get_settings
 from core.store import session_scope
 
-log = logging.getLogger("backoffice.sshd")
+log = logging.getLogger("core.recovery.sshd")
 HOST_KEY_NAME = "ssh_host_ed25519_key"
 HANDSHAKE_SECONDS = 15
 
@@ -66,6 +69,19 @@ def load_or_create_host_key(path: Path) -> paramiko.PKey:
         return paramiko.Ed25519Key.from_private_key_file(str(path))
     except (paramiko.SSHException, ValueError) as exc:
         raise SshdUnavailable(f"The host key {path} is not an unencrypted Ed25519 key.") from exc
+
+
+_TALLIES = {
+    "recovery codes replaced": "replaced",
+    "2fa off": "nothing_to_replace",
+    "refused": "refused",
+    "dropped": "dropped",
+}
+
+
+def _tally(outcome: str) -> str:
+    """The heartbeat counter an outcome adds to."""
+    return next((v for k, v in _TALLIES.items() if outcome.startswith(k)), "closed_or_failed")
 
 
 @dataclass
@@ -186,6 +202,9 @@ class RecoveryServer:
         clock: Clock = system_clock,
     ) -> None:
         settings = get_settings()
+        # paramiko logs several lines per connection, and a broken client's protocol error
+        # with a traceback; the server writes its own single line per connection instead.
+        logging.getLogger("paramiko").setLevel(logging.CRITICAL)
         self.engine = engine
         self.clock = clock
         self.grace = settings.ssh_login_grace_seconds
@@ -194,6 +213,8 @@ class RecoveryServer:
         self._lock = threading.Lock()
         self._transports: set[paramiko.Transport] = set()
         self._threads: list[threading.Thread] = []
+        self.totals: Counter[str] = Counter()
+        """Connections by how they ended (``replaced``, ``refused``...), for heartbeats."""
         try:
             self._listener = socket.create_server((host, port), reuse_port=False)
         except OSError as exc:
@@ -252,6 +273,7 @@ class RecoveryServer:
             transport.close()
             with self._lock:
                 self._transports.discard(transport)
+                self.totals[_tally(conn.outcome)] += 1
             owner = conn.owner
             log.info(
                 "ssh %s key=%s account=%s %s",
@@ -297,3 +319,43 @@ class RecoveryServer:
         # Let the client hang up first: closing the socket under unread input would
         # reset the connection and could lose the codes still in flight.
         channel.get_transport().join(timeout=5)
+
+
+class SshRecoveryService:
+    """``RecoveryServer`` as a supervised long-running service (``core.workers.supervisor``):
+    signals, heartbeats (kind ``sshd``) and the clean stop come from the supervisor."""
+
+    kind = "sshd"
+
+    def __init__(
+        self, engine: Engine, *, host: str, port: int, clock: Clock = system_clock
+    ) -> None:
+        self.engine, self.host, self.port, self.clock = engine, host, port, clock
+        self.server: RecoveryServer | None = None
+
+    def describe(self) -> str:
+        if self.server is None:
+            return f"SSH recovery on {self.host}:{self.port} (not listening)"
+        host, port = self.server.address
+        return (
+            f"SSH recovery on {host}:{port} (host key {self.server.host_key_fingerprint}); "
+            f"users run: ssh -p {port} recovery@HOST"
+        )
+
+    def start(self) -> None:
+        self.server = RecoveryServer(
+            self.engine, host=self.host, port=self.port, clock=self.clock
+        ).start()
+
+    def run(self, stop: threading.Event) -> None:
+        if self.server is None:
+            self.start()
+        stop.wait()
+        if self.server is not None:
+            self.server.stop()  # the reference stays: the last heartbeat reports its totals
+
+    def degraded(self) -> str | None:
+        return None
+
+    def details(self) -> Mapping[str, Any]:
+        return dict(self.server.totals) if self.server is not None else {}

@@ -26,7 +26,7 @@ from core.accounts.ssh_keys import add_ssh_key
 from core.accounts.users import create_user
 from core.errors import InvalidCode
 from core.store import session_scope
-from core.store.tables import AuditEvent, OutboxEmail, User
+from core.store.tables import AuditEvent, OutboxEmail, User, WorkerHeartbeat
 from core.twofactor import begin_enrolment, confirm_enrolment, use_recovery_code
 from core.twofactor.recovery_codes import remaining_codes
 from core.twofactor.totp import code_at_step, time_step
@@ -298,7 +298,13 @@ def test_sigterm_and_ctrl_c_stop_cleanly_and_the_host_key_is_kept(engine, db_url
     key_file = Path(os.environ["BACKOFFICE_DATA_DIR"]) / "ssh_host_ed25519_key"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     first = sshd.host_key
+    alice = make_account(engine, tmp_path, "alice")
+    assert ssh(sshd, alice.key, PASSWORD, tmp_path).returncode == 0
     assert stop_sshd(sshd) == 0
+    assert "stopped cleanly" in sshd.log()
+    with session_scope(engine, readonly=True) as s:
+        [beat] = s.exec(select(WorkerHeartbeat).where(WorkerHeartbeat.kind == "sshd")).all()
+    assert beat.status == "stopped" and beat.details == {"replaced": 1}
     again = start_sshd(db_url)
     try:
         assert again.host_key == first
@@ -315,5 +321,8 @@ def test_port_in_use_is_one_line(engine, db_url, sshd):
         timeout=60,
     )
     assert taken.returncode == 1
-    assert taken.stderr.strip().startswith("Error: Cannot listen on 127.0.0.1:")
+    assert taken.stderr.strip() == (
+        f"Error: Port {sshd.port} on 127.0.0.1 is in use; start the SSH recovery server with "
+        "--port."
+    )
     assert "Traceback" not in taken.stderr
