@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import functools
 import json
+import re
 import signal
 import socket
 import sys
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 
 from core.errors import DomainError
 
@@ -28,6 +30,14 @@ if TYPE_CHECKING:
 
 console = Console()
 err_console = Console(stderr=True)
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def literal(value: object) -> Text:
+    """Mail-controlled text for the terminal: never read as Rich markup (no
+    ``[link=...]``), and control characters (escape sequences: colours, hyperlinks, cursor
+    moves) shown as U+FFFD. Lines and tabs are kept."""
+    return Text(_CONTROL_RE.sub("\ufffd", "" if value is None else str(value)))
 
 DbOption = Annotated[
     str | None,

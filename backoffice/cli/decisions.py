@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from backoffice.cli import tickets
 from backoffice.cli.common import (
@@ -16,6 +17,7 @@ from backoffice.cli.common import (
     JsonOption,
     console,
     domain_errors,
+    literal,
     open_session,
     print_json,
 )
@@ -25,7 +27,10 @@ if TYPE_CHECKING:  # the services are imported by the command that runs, not by 
     from core.verification import VerificationReport
 
 TicketArg = Annotated[int, typer.Argument(help="Ticket number.")]
-StaffOption = Annotated[str, typer.Option("--as", help="The staff member deciding.")]
+StaffOption = Annotated[
+    str,
+    typer.Option("--as", help="The staff member deciding: must exist, be active and may decide."),
+]
 VersionOption = Annotated[
     int | None,
     typer.Option("--expected-version", help="Refuse if the ticket changed since this version."),
@@ -37,13 +42,19 @@ def _print_report(report: VerificationReport) -> None:
     table = Table("check", "result", "reason")
     for check in report.checks:
         color = COLORS[check.result]
-        table.add_row(check.name, f"[{color}]{check.result}[/]", check.reason)
+        table.add_row(check.name, f"[{color}]{check.result}[/]", literal(check.reason))
     console.print(table)
     for flag in report.flags:
-        console.print(f"[red]flag:[/] {flag}", highlight=False)
+        console.print(Text.assemble(("flag:", "red"), " ", literal(flag)), highlight=False)
     console.print(
-        f"strength: [bold]{report.strength}[/]  recommendation: [bold]{report.recommendation}[/]"
-        f" — {report.summary}",
+        Text.assemble(
+            "strength: ",
+            (report.strength, "bold"),
+            "  recommendation: ",
+            (report.recommendation, "bold"),
+            " — ",
+            literal(report.summary),
+        ),
         highlight=False,
     )
 
@@ -58,8 +69,10 @@ def _print_decision(decision: Decision, as_json: bool) -> None:
         else ""
     )
     console.print(
-        f"Ticket #{decision.ticket_id} is now {decision.status} (by {decision.staff}"
-        f"{extra}, {len(decision.email_ids)} email(s) queued).",
+        literal(
+            f"Ticket #{decision.ticket_id} is now {decision.status} (by {decision.staff}"
+            f"{extra}, {len(decision.email_ids)} email(s) queued)."
+        ),
         highlight=False,
     )
 
@@ -172,8 +185,8 @@ def preview(
 
     with open_session(db, readonly=True) as session:
         rendered = preview_decision_email(session, ticket_id=ticket_id, kind=kind, reason=reason)
-    typer.echo(f"Subject: {rendered.subject}\n")
-    typer.echo(rendered.html if html else rendered.text, nl=False)
+    typer.echo(literal(f"Subject: {rendered.subject}\n").plain)
+    typer.echo(literal(rendered.html if html else rendered.text).plain, nl=False)
 
 
 def register(app: typer.Typer = tickets.app) -> None:

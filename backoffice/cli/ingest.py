@@ -14,6 +14,7 @@ from typing import Annotated
 import click
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 from typer.core import TyperGroup
 
 from backoffice.cli.common import (
@@ -23,6 +24,7 @@ from backoffice.cli.common import (
     domain_errors,
     err_console,
     fail,
+    literal,
     open_session,
     print_json,
     read_secret_from_stdin,
@@ -88,9 +90,9 @@ def _print_report(report: IngestReport, as_json: bool) -> None:
     if as_json:
         print_json(report.as_dict())
         return
-    console.print(report.summary(), highlight=False)
+    console.print(literal(report.summary()), highlight=False)
     for error in report.source_errors:
-        err_console.print(f"[yellow]unreadable:[/] {error}", highlight=False)
+        err_console.print(Text.assemble(("unreadable:", "yellow"), " ", literal(error)))
 
 
 @app.command("paths")
@@ -228,10 +230,11 @@ def quarantined(
         return
     for row in rows:
         console.print(
-            f"{row['id']}  {row['received_at']:%Y-%m-%d %H:%M}  {row['from'] or '-'}"
-            f"  {row['reason']}",
+            literal(
+                f"{row['id']}  {row['received_at']:%Y-%m-%d %H:%M}  {row['from'] or '-'}"
+                f"  {row['subject'] or ''}  {row['reason']}"
+            ),
             highlight=False,
-            markup=False,
         )
 
 
@@ -250,4 +253,4 @@ def reprocess(
         print_json(vars(outcome))
         return
     ticket = f" (ticket #{outcome.ticket_id})" if outcome.ticket_id else ""
-    console.print(f"{outcome.status}{ticket}: {outcome.reason or ''}", highlight=False)
+    console.print(literal(f"{outcome.status}{ticket}: {outcome.reason or ''}"), highlight=False)

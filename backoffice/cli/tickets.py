@@ -8,12 +8,14 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from backoffice.cli.common import (
     DbOption,
     JsonOption,
     console,
     domain_errors,
+    literal,
     open_session,
     print_json,
 )
@@ -49,9 +51,9 @@ def list_command(
         table.add_row(
             str(t.id),
             t.status + flag,
-            t.requester_email,
-            t.claimed_username or t.claimed_email or "",
-            t.subject[:60],
+            literal(t.requester_email),
+            literal(t.claimed_username or t.claimed_email or ""),
+            literal(t.subject[:60]),
             f"{t.created_at:%Y-%m-%d %H:%M}",
         )
     console.print(table)
@@ -71,30 +73,40 @@ def show(
         print_json(detail_as_dict(detail))
         return
     t = detail.ticket
-    console.print(f"[bold]Ticket #{t.id}[/] [{t.status}] {t.subject}", highlight=False)
-    console.print(f"requester: {t.requester_name} <{t.requester_email}>", highlight=False)
     console.print(
-        f"claimed: username={t.claimed_username or '-'} email={t.claimed_email or '-'}",
+        Text.assemble((f"Ticket #{t.id}", "bold"), f" [{t.status}] ", literal(t.subject)),
+        highlight=False,
+    )
+    console.print(
+        Text.assemble("requester: ", literal(f"{t.requester_name} <{t.requester_email}>")),
+        highlight=False,
+    )
+    console.print(
+        Text.assemble(
+            "claimed: ",
+            literal(f"username={t.claimed_username or '-'} email={t.claimed_email or '-'}"),
+        ),
         highlight=False,
     )
     if t.flagged:
-        console.print(f"[red]flagged:[/] {t.flag_reason}", highlight=False)
+        console.print(Text.assemble(("flagged:", "red"), " ", literal(t.flag_reason)))
     console.print("\n[bold]Evidence[/]")
     for e in detail.evidence:
         extra = f" ({e.fingerprint})" if e.fingerprint and e.fingerprint != e.value else ""
-        console.print(f"- {e.kind}: {e.value.strip()}{extra}", highlight=False, markup=False)
+        console.print(literal(f"- {e.kind}: {e.value.strip()}{extra}"), highlight=False)
     for m in detail.messages:
         arrow = "from" if m.direction == "in" else "to requester, from"
-        console.rule(f"{m.created_at:%Y-%m-%d %H:%M} {arrow} {m.from_addr}")
-        console.print(f"Subject: {m.subject}", highlight=False, markup=False)
+        console.rule(literal(f"{m.created_at:%Y-%m-%d %H:%M} {arrow} {m.from_addr}"))
+        console.print(literal(f"Subject: {m.subject}"), highlight=False)
         for a in m.attachments:
             console.print(
-                f"[attachment: {a.get('filename') or '(unnamed)'} {a.get('content_type')},"
-                f" {a.get('size')} bytes]",
+                literal(
+                    f"[attachment: {a.get('filename') or '(unnamed)'} {a.get('content_type')},"
+                    f" {a.get('size')} bytes]"
+                ),
                 highlight=False,
-                markup=False,
             )
-        console.print(m.body_text, highlight=False, markup=False)
+        console.print(literal(m.body_text), highlight=False)
 
 
 @app.command("challenge")
