@@ -259,14 +259,17 @@ class OutboxSender:
                 ).scalars()
             )
 
-    def release(self) -> int:
-        """Every row this sender still holds goes back to ``queued``, due at once, no attempt
-        counted (it was never handed to the server)."""
+    def release(self, ids: list[int] | None = None) -> int:
+        """Rows this sender holds (``ids``, default all) go back to ``queued``, due as before,
+        no attempt counted (they were never handed to the server)."""
+        held = and_(OutboxEmail.claimed_by == self.token, OutboxEmail.status == "sending")
+        if ids is not None:
+            held = and_(held, OutboxEmail.id.in_(ids))
         with session_scope(self.engine) as s:
             return len(
                 s.execute(
                     update(OutboxEmail)
-                    .where(OutboxEmail.claimed_by == self.token, OutboxEmail.status == "sending")
+                    .where(held)
                     .values(status="queued", claimed_by=None, claimed_until=None)
                     .returning(OutboxEmail.id)
                     .execution_options(synchronize_session=False)
@@ -385,7 +388,7 @@ class OutboxSender:
                 finally:
                     run.held.discard(row.id or 0)
                 if outcome.status != "sent" and run.relay_down.is_set():
-                    await self._put_back_queue(run, outcome.reply or "")
+                    await self._put_back_queue(run)
         finally:
             await connection.close()
 
@@ -425,22 +428,21 @@ class OutboxSender:
         self.relay.ok()
         return _Outcome(row, "sent")
 
-    async def _put_back_queue(self, run: _Run, reply: str) -> None:
-        """The relay is down: every row waiting for a lane is retried later (back-off)."""
+    async def _put_back_queue(self, run: _Run) -> None:
+        """The relay is down: rows waiting for a lane go back to ``queued`` untried (an outage
+        is not the message's fault, so it costs no attempt); the sender backs off as a whole."""
         waiting, ends = [], 0
         while not run.queue.empty():
             row = run.queue.get_nowait()
             if row is None:
                 ends += 1
             else:
-                waiting.append(_Outcome(row, "retry", reply))
+                waiting.append(row.id or 0)
         for _ in range(ends):
             run.queue.put_nowait(None)
         if waiting:
-            await self._database(self._record, waiting, run=run)
-            for outcome in waiting:
-                self._count(outcome, run)
-                run.held.discard(outcome.row.id or 0)
+            await self._database(self.release, waiting, run=run)
+            run.held.difference_update(waiting)
 
     def _count(self, outcome: _Outcome, run: _Run) -> None:
         final = outcome.status
@@ -466,9 +468,10 @@ class OutboxSender:
             try:
                 held = await asyncio.to_thread(self._renew)
             except Exception as exc:
-                if not is_transient_database_error(exc):
-                    raise
-                self.database.failed(exc)
+                if is_transient_database_error(exc):
+                    self.database.failed(exc)
+                else:
+                    log.exception("could not renew the outbox leases")
                 continue
             self.database.ok()
             run.held -= before - held  # rows claimed meanwhile are not in ``before``
@@ -491,9 +494,12 @@ class OutboxSender:
                 await self._until(run, run.rows_wanted, poll or 1.0)
                 continue
             started = time.monotonic()
-            rows = await self._database(
-                self._claim, self.settings.outbox_batch_size, run=run, until_stop=True
-            )
+            # while the relay is down, one row probes it: an outage costs one attempt per try
+            limit = 1 if self.relay.down else self.settings.outbox_batch_size
+            if run.watch:
+                rows = await self._database(self._claim, limit, run=run, until_stop=True)
+            else:  # a one-shot run reports the outage (one line) instead of waiting it out
+                rows = await asyncio.to_thread(self._claim, limit)
             if rows:
                 relay_wait = 0.0
                 run.lease_until = (
@@ -578,8 +584,8 @@ class OutboxSender:
 
     async def deliver_due_async(self) -> DeliveryResult:
         """Send every row due now over ``connections`` reused connections and return. When
-        the relay cannot be reached the rest is put back for later and the run stops: an
-        outage costs a few connection attempts per run, not one per row."""
+        the relay cannot be reached the rows not yet tried go back to the queue untouched and
+        the run stops: an outage costs one attempt per connection per run, not one per row."""
         return await self._run(watch=False, stop=None, poll=0)
 
     def deliver_due(self) -> DeliveryResult:
