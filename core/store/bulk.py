@@ -99,9 +99,11 @@ def update_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
         stmt = (
             update(table)
             .where(table.c.id == bindparam("_id"))
-            .values({c: bindparam(c) for c in columns})
+            .values({c: bindparam(c, type_=table.c[c].type) for c in columns})
         )
-        session.execute(stmt, [{**r, "_id": r["id"]} for r in rows])
+        # Only the bound names: a key named like a column (``id``) would join the SET
+        # clause, and setting a parent key makes SQLite scan its children for each row.
+        session.execute(stmt, [{"_id": r["id"], **{c: r[c] for c in columns}} for r in rows])
         return
     dialect = postgresql.dialect()
     names = ["id", *columns]

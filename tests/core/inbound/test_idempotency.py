@@ -179,3 +179,26 @@ def test_sender_problem_opens_a_flagged_ticket_never_acknowledged(inbox, monkeyp
     ticket = inbox.ticket(outcome.ticket_id)
     assert ticket.flagged and "two @ signs" in ticket.flag_reason
     assert inbox.outbox() == []
+
+
+def test_reprocessed_copies_make_one_ticket(inbox, engine, clock, monkeypatch):
+    """Re-processing goes through the same path: two quarantined copies of one email
+    (too large at the time) become one ticket and one re-delivery."""
+    from core.inbound import reprocess_quarantined
+
+    monkeypatch.setenv("BACKOFFICE_INBOUND_MAX_BYTES", "500")
+    get_settings.cache_clear()
+    raw = recovery_email(message_id="<big@example.com>", body="x" * 1000)
+    first = inbox.ingest(raw)
+    second = inbox.ingest(b"Received: from mx2.example.com\r\n" + raw)
+    assert first.status == second.status == "quarantined"
+    monkeypatch.setenv("BACKOFFICE_INBOUND_MAX_BYTES", "100000")
+    get_settings.cache_clear()
+    with session_scope(engine) as s:
+        one = reprocess_quarantined(s, first.inbound_id, clock=clock)
+    with session_scope(engine) as s:
+        two = reprocess_quarantined(s, second.inbound_id, clock=clock)
+    assert (one.status, two.status) == ("ticket", "duplicate")
+    assert two.ticket_id == one.ticket_id and "re-delivery" in two.reason
+    assert [r.status for r in inbox.inbound()] == ["ticket", "duplicate"]
+    assert len(inbox.all(Ticket)) == 1
