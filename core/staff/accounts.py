@@ -53,8 +53,10 @@ def create_staff(
 ) -> StaffEnrolment:
     """Create the user and staff rows and turn TOTP on (confirmed server-side with a code
     derived from the fresh secret). The confirming code is the previous time step's, which the
-    2FA core accepts, so the code the staff member reads right now is still unused."""
+    2FA core accepts, so the code the staff member reads right now is still unused.
+    ``created_by`` is an admin (``staff:NAME``, verified now) or the operator's shell."""
     _check_role(role)
+    created_by = authorize_actor(session, created_by, "staff.manage")
     user = create_user(session, username=username, email=email, password=password, clock=clock)
     provisioning = begin_enrolment(session, user=user, clock=clock)
     codes = confirm_enrolment(

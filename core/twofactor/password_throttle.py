@@ -18,8 +18,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, update
 from sqlmodel import Session
 
+from core.accounts.passwords import burn_password_check, verify_password
 from core.audit import record_event
-from core.errors import Throttled
+from core.clock import Clock, system_clock
+from core.errors import InvalidCredentials, Throttled
 from core.settings import get_settings
 from core.store.tables import PasswordThrottle, User
 from core.twofactor.throttle import locked_row
@@ -113,3 +115,31 @@ def clear_password_failures(session: Session, user: User) -> None:
         .where(PasswordThrottle.scope == "account", PasswordThrottle.subject == str(user.id))
         .values(failures=0, blocked_until=None)
     )
+
+
+def check_password(
+    session: Session,
+    *,
+    login: str,
+    user: User | None,
+    password: str,
+    client: str | None = None,
+    clock: Clock = system_clock,
+) -> None:
+    """The one throttled password check (sign-in, and any other door that takes a password):
+    ``Throttled`` if the account or client must wait; else the password is checked (as
+    slowly for an unknown ``user``) and a failure counted, audited and committed before
+    ``InvalidCredentials`` is raised; a success clears the account's count."""
+    now = clock()
+    subjects = subjects_for(login, user, client)
+    begin_password_attempt(session, subjects, now)
+    if user is None:
+        burn_password_check(password)
+        ok = False
+    else:
+        ok = verify_password(user.password_hash, password)
+    if not ok:
+        record_password_failure(session, subjects, user=user, client=client, now=now)
+        session.commit()
+        raise InvalidCredentials()
+    clear_password_failures(session, user)

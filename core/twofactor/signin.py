@@ -7,18 +7,12 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from core.accounts.passwords import burn_password_check, verify_password
 from core.accounts.users import find_user
 from core.clock import Clock, system_clock
-from core.errors import InvalidCode, InvalidCredentials
+from core.errors import InvalidCode
 from core.store.tables import User
 from core.twofactor.enrolment import is_enabled
-from core.twofactor.password_throttle import (
-    begin_password_attempt,
-    clear_password_failures,
-    record_password_failure,
-    subjects_for,
-)
+from core.twofactor.password_throttle import check_password
 from core.twofactor.second_factor import RecoveryCodeUse, use_recovery_code, verify_totp
 
 
@@ -45,20 +39,8 @@ def sign_in_password(
     login and a wrong password, and the same time spent, so accounts cannot be enumerated.
     A failure is counted and audited (committed) before ``InvalidCredentials`` is raised;
     ``Throttled`` when the account or client must wait."""
-    now = clock()
     user = find_user(session, login)
-    subjects = subjects_for(login, user, client)
-    begin_password_attempt(session, subjects, now)
-    if user is None:
-        burn_password_check(password)
-        ok = False
-    else:
-        ok = verify_password(user.password_hash, password)
-    if not ok:
-        record_password_failure(session, subjects, user=user, client=client, now=now)
-        session.commit()
-        raise InvalidCredentials()
-    clear_password_failures(session, user)
+    check_password(session, login=login, user=user, password=password, client=client, clock=clock)
     return SignInResult(user=user, complete=not is_enabled(session, user), method="password")
 
 
