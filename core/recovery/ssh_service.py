@@ -20,7 +20,7 @@ from core.store.tables import SshKey, User
 from core.twofactor import recovery_codes
 from core.twofactor.enrolment import RecoveryCodeSet, is_enabled
 from core.twofactor.notifications import security_event
-from core.twofactor.signin import sign_in_password
+from core.twofactor.password_throttle import check_password as throttled_password_check
 
 LOGIN_NAME = "recovery"
 """``ssh recovery@host``; an account's own username is accepted too, if the key is its."""
@@ -73,10 +73,14 @@ def check_password(
     client: str | None = None,
     clock: Clock = system_clock,
 ) -> None:
-    """The key's account password, by sign-in's own password step: the same throttle per
-    account and per ``client`` (``ssh:ADDRESS``), the failure counted, audited and committed
-    before ``InvalidCredentials``, so a dropped connection does not reset the count."""
-    sign_in_password(session, login=owner.username, password=password, client=client, clock=clock)
+    """The key's account password through the one throttled password check sign-in uses:
+    the same counts per account and per ``client`` (``ssh:ADDRESS``), a failure counted,
+    audited and committed before ``InvalidCredentials``, so a dropped connection does not
+    reset the count."""
+    user = session.get(User, owner.user_id)
+    throttled_password_check(
+        session, login=owner.username, user=user, password=password, client=client, clock=clock
+    )
 
 
 def replace_recovery_codes(
