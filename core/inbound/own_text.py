@@ -22,6 +22,8 @@ REPLY_HEADER_RE = re.compile(
     r"_{20,}"
     r")\s*$"
 )
+WRAPPED_HEADER_START_RE = re.compile(r"(?i)^\s*(?:on|le|am|el|op)\s|^\s*在")
+"""How a reply header that a client wrapped onto two lines starts."""
 OUTLOOK_FROM_RE = re.compile(r"(?i)^\s*\*?(?:from|von|de|van|da)\s*:\*?\s+\S")
 OUTLOOK_FIELD_RE = re.compile(
     r"(?i)^\s*\*?(?:sent|date|to|subject|gesendet|an|betreff|envoy[ée]|objet|enviado|asunto)"
@@ -32,6 +34,12 @@ FOOTER_RE = re.compile(
     r"(?i)\bunsubscribe\b|you (?:are receiving|received) this|to stop receiving|"
     r"manage (?:your )?(?:email |subscription )?preferences|this (?:e-?mail|message) was sent to"
 )
+CUT_HINT_RE = re.compile(
+    r"(?im)^\s*(?:>|(?:on|le|am|el|op)\s|在|-{2}|_{20}|begin forwarded|"
+    r"\*?(?:from|von|de|van|da)\s*:|sent from my|get outlook)"
+)
+"""Some line may start quoted, forwarded or signature material: only then is the body
+read line by line (most recovery emails hold none)."""
 MAX_CHARS = 100_000
 """Characters of a body searched (claims sit at the top; the bound keeps the scan short)."""
 FOOTER_WINDOW = 25
@@ -41,10 +49,12 @@ FOOTER_WINDOW = 25
 def _cut_at(lines: list[str]) -> int:
     """Index of the first line that starts quoted, forwarded or signature material."""
     for i, line in enumerate(lines):
-        joined = line if i + 1 >= len(lines) else f"{line} {lines[i + 1]}"
-        if REPLY_HEADER_RE.match(line) or (
-            line.strip()
-            and REPLY_HEADER_RE.match(joined)
+        if REPLY_HEADER_RE.match(line):
+            return i
+        if (
+            i + 1 < len(lines)
+            and WRAPPED_HEADER_START_RE.match(line)
+            and REPLY_HEADER_RE.match(f"{line} {lines[i + 1]}")
             and not REPLY_HEADER_RE.match(lines[i + 1])
         ):
             return i
@@ -69,7 +79,10 @@ def _footer_start(lines: list[str]) -> int:
 
 def own_text(body: str) -> str:
     """The part of ``body`` its sender wrote for this message (see the module)."""
-    lines = body[:MAX_CHARS].split("\n")
+    body = body[:MAX_CHARS]
+    if not CUT_HINT_RE.search(body) and not FOOTER_RE.search(body):
+        return body.strip("\n")
+    lines = body.split("\n")
     lines = lines[: _cut_at(lines)]
     lines = lines[: _footer_start(lines)]
     return "\n".join(line for line in lines if not line.lstrip().startswith(">")).strip("\n")

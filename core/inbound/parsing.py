@@ -13,7 +13,7 @@ from email.message import EmailMessage, Message
 from email.policy import compat32
 
 from core.errors import InvalidInput
-from core.inbound.charsets import decode_bytes, decode_words, has_surrogates, recover_8bit
+from core.inbound.charsets import decode_bytes, decode_words, recover_8bit
 from core.inbound.classify import classify
 from core.inbound.html_text import MAX_CONVERTED_HTML, html_to_text, strip_tags
 from core.inbound.limits import MAX_HEADER_CHARS, MAX_NESTED_MESSAGES, structure_problem
@@ -119,11 +119,14 @@ def message_ids(value: str | None) -> list[str]:
     return MSGID_RE.findall(value or "")
 
 
-def _raw_headers(msg: Message, name: str) -> list[str]:
-    """Every ``name`` header as received, unfolded and cut to ``MAX_HEADER_CHARS`` at a
-    space (so no encoded word is cut in half); undecodable octets kept as surrogates."""
-    name = name.lower()
-    return [_bounded(str(value)) for key, value in msg.raw_items() if key.lower() == name]
+def _raw_headers(msg: Message) -> dict[str, list[str]]:
+    """Every header as received, by lower-cased name, unfolded and cut to
+    ``MAX_HEADER_CHARS`` at a space (so no encoded word is cut in half); undecodable
+    octets kept as surrogates."""
+    found: dict[str, list[str]] = {}
+    for key, value in msg.raw_items():
+        found.setdefault(key.lower(), []).append(_bounded(str(value)))
+    return found
 
 
 def _bounded(value: str) -> str:
@@ -140,8 +143,8 @@ def _header_text(value: str, charset: str | None) -> str:
     return clean_line(decode_words(recover_8bit(value, charset), charset))
 
 
-def _header(msg: Message, name: str, charset: str | None) -> str:
-    values = _raw_headers(msg, name)
+def _header(headers: dict[str, list[str]], name: str, charset: str | None) -> str:
+    values = headers.get(name)
     return _header_text(values[0], charset) if values else ""
 
 
@@ -167,22 +170,27 @@ def _payload_bytes(part: Message) -> bytes:
 
 
 def _param(part: Message, name: str, header: str) -> str | tuple | None:
-    """A header parameter. A value with raw 8-bit octets is decoded first (UTF-8, then
-    the part's charset), and one longer than ``MAX_HEADER_CHARS`` is read from its start
-    only (the parameter parser is quadratic in quotes and semicolons)."""
-    raw = next((str(v) for k, v in part.raw_items() if k.lower() == header), None)
-    if raw is None:
+    """A header parameter. A value with raw 8-bit octets (which ``compat32`` hands out as
+    a ``Header``) is decoded first (UTF-8, then the part's charset), and one longer than
+    ``MAX_HEADER_CHARS`` is read from its start only (the parameter parser is quadratic in
+    quotes and semicolons)."""
+    value = part.get(header)
+    if value is None:
         return None
-    if len(raw) > MAX_HEADER_CHARS or has_surrogates(raw):
+    if not isinstance(value, str) or len(value) > MAX_HEADER_CHARS:
+        raw = next(str(v) for k, v in part.raw_items() if k.lower() == header)
         probe = Message()
         probe[header] = recover_8bit(raw[:MAX_HEADER_CHARS], _charset(part))
         part = probe
     return part.get_param(name, header=header)
 
 
-def _filename(part: Message, charset: str | None) -> str | None:
+def _filename(part: Message) -> str | None:
     """The attachment's name: RFC 2231 (decoded with its charset's superset), else an
     RFC 2047 or raw 8-bit name (Outlook writes both) decoded like a header."""
+    disposition, ctype = part.get("content-disposition"), part.get("content-type")
+    if "name" not in str(disposition or "").lower() and "name" not in str(ctype or "").lower():
+        return None
     try:
         value = _param(part, "filename", "content-disposition")
         if value is None:
@@ -191,6 +199,7 @@ def _filename(part: Message, charset: str | None) -> str | None:
         return None
     if value is None:
         return None
+    charset = _charset(part)
     if isinstance(value, tuple):
         encoding, _language, text = value
         name = decode_bytes(str(text).encode("raw-unicode-escape", "surrogateescape"), encoding)
@@ -283,7 +292,7 @@ class _Walker:
             if not alternate:
                 self.bodies.append(self._text(part, "text/plain"))
             return
-        filename = _filename(part, _charset(part))
+        filename = _filename(part)
         body_like = ctype in BODY_TYPES and _disposition(part) != "attachment"
         if body_like and not filename:
             if not alternate:
@@ -339,7 +348,7 @@ class _Walker:
     def _nested(self, part: Message, *, in_report: bool) -> None:
         payload = part.get_payload()
         inner = payload[0] if isinstance(payload, list) and payload else None
-        filename = _filename(part, None)
+        filename = _filename(part)
         if not isinstance(inner, Message):
             data = _payload_bytes(part)
             self.attachments.append(
@@ -349,9 +358,10 @@ class _Walker:
             )
             return
         _plain_headers(inner)
-        subject = _header(inner, "subject", None)
+        inner_headers = _raw_headers(inner)
+        subject = _header(inner_headers, "subject", None)
         if in_report:
-            self.original_ids += message_ids(_header(inner, "message-id", None))
+            self.original_ids += message_ids(_header(inner_headers, "message-id", None))
         text = None
         if self.depth < MAX_NESTED_MESSAGES:
             sub = _Walker(self.depth + 1, self.html_budget)
@@ -392,25 +402,24 @@ def parse_message(raw: bytes, *, max_bytes: int) -> ParsedMessage:
     except RecursionError:
         raise UnparseableMessage("MIME structure nested too deeply to read") from None
     body_charset = _charset(msg)
-    sender = choose_sender(recover_8bit(v, body_charset) for v in _raw_headers(msg, "from"))
+    raw_headers = _raw_headers(msg)
+    sender = choose_sender(recover_8bit(v, body_charset) for v in raw_headers.get("from", []))
     headers: dict[str, str] = {}
-    for name, value in msg.raw_items():
-        key = name.lower()
-        if key in CLASSIFY_HEADERS:
-            text = clean_line(recover_8bit(str(value)[:MAX_HEADER_CHARS]))
-            headers[key] = f"{headers[key]}, {text}" if key in headers else text
+    for key in CLASSIFY_HEADERS:
+        if key in raw_headers:
+            headers[key] = ", ".join(clean_line(recover_8bit(v)) for v in raw_headers[key])
     report_type = None
     if msg.get_content_type() == "multipart/report":
         report_type = (str(_param(msg, "report-type", "content-type") or "")).lower() or None
-    message_id = message_ids(_header(msg, "message-id", None))
+    message_id = message_ids(_header(raw_headers, "message-id", None))
     body = "\n\n".join(walker.texts()).strip("\n")
     parsed = ParsedMessage(
         message_id=message_id[0] if message_id else None,
         from_addr=sender.addr,
         from_name=sender.name,
-        subject=_header(msg, "subject", body_charset),
-        in_reply_to=message_ids(_header(msg, "in-reply-to", None)),
-        references=message_ids(_header_text(" ".join(_raw_headers(msg, "references")), None)),
+        subject=_header(raw_headers, "subject", body_charset),
+        in_reply_to=message_ids(_header(raw_headers, "in-reply-to", None)),
+        references=message_ids(_header_text(" ".join(raw_headers.get("references", [])), None)),
         body_text=body,
         attachments=walker.attachments,
         headers=headers,
