@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -113,17 +114,23 @@ class Settings(BaseSettings):
     outbox_retry_max_seconds: int = Field(6 * 3600, description="Longest retry delay.")
     outbox_lease_seconds: int = Field(
         30,
+        ge=2,
         description="Lease on claimed rows, renewed while the sender lives: a killed sender's "
         "rows are taken over by another this long after its last renewal.",
     )
     outbox_lease_renew_seconds: float = Field(
-        10, description="How often a sender renews its leases (well under the lease length)."
+        10,
+        gt=0,
+        description="How often a sender renews its leases (under half the lease length).",
     )
     outbox_poll_seconds: float = Field(
-        2, description="A watching sender looks for due mail this often when the queue is empty."
+        2,
+        gt=0,
+        description="A watching sender looks for due mail this often when the queue is empty.",
     )
     smtp_connections: int = Field(
         8,
+        ge=1,
         description="SMTP connections one sender keeps open and uses side by side (a relay "
         "20 ms away takes ~80 ms per message on one connection).",
     )
@@ -132,24 +139,18 @@ class Settings(BaseSettings):
         description="CA bundle that signs the SMTP server's certificate (default: system CAs).",
     )
 
-    def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.data_dir / 'backoffice.db'}"
-
-    def resolved_key_file(self) -> Path:
-        return self.key_file or self.data_dir / "secret.key"
-
-
-@lru_cache
-def get_settings() -> Settings:
     shutdown_grace_seconds: float = Field(
         20,
+        ge=0,
         description="On SIGTERM/SIGINT a long-running command finishes what is in flight for at "
         "most this long, then releases the rest and exits.",
     )
     heartbeat_seconds: float = Field(
-        5, description="How often a long-running process records that it is alive."
+        5, gt=0, description="How often a long-running process records that it is alive."
     )
-    log_format: str = Field("text", description="Long-running commands log as 'text' or 'json'.")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Long-running commands log as 'text' or 'json'."
+    )
     log_level: str = Field("INFO", description="Log level of long-running commands.")
     worker_outbox: bool = Field(
         True, description="`backoffice worker` sends the outbox (the SMTP_* settings)."
@@ -165,7 +166,7 @@ def get_settings() -> Settings:
     imap_user: str | None = None
     imap_password: SecretStr | None = None
     imap_folder: str = "INBOX"
-    imap_security: str = Field("ssl", description="ssl, starttls or plain.")
+    imap_security: Literal["ssl", "starttls", "plain"] = "ssl"
     imap_move_to: str | None = Field(
         None, description="Move handled mail to this folder instead of flagging it \\Seen."
     )
@@ -175,4 +176,22 @@ def get_settings() -> Settings:
     )
     maildir_poll_seconds: float = Field(5, description="How often the Maildir is looked at.")
 
+    @model_validator(mode="after")
+    def _renewal_within_the_lease(self) -> Settings:
+        if self.outbox_lease_renew_seconds * 2 > self.outbox_lease_seconds:
+            raise ValueError(
+                "BACKOFFICE_OUTBOX_LEASE_RENEW_SECONDS must be at most half of "
+                "BACKOFFICE_OUTBOX_LEASE_SECONDS (a renewal must land before the lease ends)"
+            )
+        return self
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'backoffice.db'}"
+
+    def resolved_key_file(self) -> Path:
+        return self.key_file or self.data_dir / "secret.key"
+
+
+@lru_cache
+def get_settings() -> Settings:
     return Settings()

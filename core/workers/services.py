@@ -221,6 +221,18 @@ def services_from_settings(
         services.append(
             MaildirService(engine, s.maildir_watch, interval=s.maildir_poll_seconds, clock=clock)
         )
+    off = [
+        name
+        for name, on in (
+            ("outbox sender (BACKOFFICE_WORKER_OUTBOX)", s.worker_outbox),
+            ("SMTP receiver (BACKOFFICE_SMTPD_PORT)", s.smtpd_port),
+            ("IMAP (BACKOFFICE_IMAP_HOST)", s.imap_host),
+            ("Maildir (BACKOFFICE_MAILDIR_WATCH)", s.maildir_watch),
+        )
+        if not on
+    ]
+    if off and services:
+        log.info("not enabled: %s", "; ".join(off))
     if not services:
         raise InvalidInput(
             "Nothing to run: set BACKOFFICE_SMTPD_PORT, BACKOFFICE_IMAP_HOST or "
