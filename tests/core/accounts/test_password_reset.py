@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -262,3 +263,30 @@ def test_the_answer_leaves_no_sooner_than_the_floor_even_on_error():
         with contextlib.suppress(ZeroDivisionError), password_reset.answer_no_sooner_than(0.05):
             body()
         assert time.monotonic() - start >= 0.05
+
+
+def test_two_uses_at_once_one_wins(engine, user, clock):
+    """The link is spent by a conditional UPDATE: of two concurrent uses, one sets its
+    password and the other is refused, on SQLite and PostgreSQL."""
+    token = request_link(engine, clock)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def use(password: str) -> None:
+        barrier.wait()
+        try:
+            with session_scope(engine) as s:
+                complete_password_reset(s, token=token, new_password=password, clock=clock)
+            outcomes.append(password)
+        except InvalidResetLink:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=use, args=(p,)) for p in ("first choice!", "second one!")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(outcomes) == 2 and outcomes.count("refused") == 1
+    [winner] = [o for o in outcomes if o != "refused"]
+    assert password_works(engine, winner)
+    assert len(emails(engine, "password_changed")) == 1
