@@ -65,26 +65,32 @@ def _words(text: str) -> set[str]:
 
 def worse_than_stdlib(raw: bytes, ours: ParsedMessage) -> list[str]:
     """Every way ``ours`` reads ``raw`` worse than the standard library does (empty: none)."""
+    names = [a.filename or "" for a in ours.attachments]
+    return worse_reading(raw, ours.subject, ours.body_text, names)
+
+
+def worse_reading(raw: bytes, subject: str, body: str, names: list[str]) -> list[str]:
+    """``worse_than_stdlib`` for a reading as stored (a ticket message's subject, body and
+    attachment names)."""
     std = stdlib_reading(raw)
     problems = []
     if std.subject is not None:
         theirs = clean_line(std.subject)
-        if damage(ours.subject) > damage(theirs):
-            problems.append(f"subject {ours.subject!r} more damaged than {theirs!r}")
-        elif damage(theirs) == 0 and ours.subject != theirs:
-            problems.append(f"subject {ours.subject!r} differs from a clean {theirs!r}")
+        if damage(subject) > damage(theirs):
+            problems.append(f"subject {subject!r} more damaged than {theirs!r}")
+        elif damage(theirs) == 0 and subject != theirs:
+            problems.append(f"subject {subject!r} differs from a clean {theirs!r}")
     if std.body is not None:
-        if damage(ours.body_text) > damage(std.body):
+        if damage(body) > damage(std.body):
             problems.append("body more damaged than the standard library's")
         elif damage(std.body) == 0:
-            lost = _words(std.body) - _words(ours.body_text)
+            lost = _words(std.body) - _words(body)
             if lost:
                 problems.append(f"body lost words the standard library read: {sorted(lost)[:8]}")
-    listed = [a.filename or "" for a in ours.attachments]
     for name in std.attachments:
         theirs = clean_line(name)
-        if theirs in listed:
+        if theirs in names:
             continue
-        if damage(theirs) == 0 or not any(damage(n) <= damage(theirs) for n in listed):
-            problems.append(f"attachment {theirs!r} not listed (ours: {listed})")
+        if damage(theirs) == 0 or not any(damage(n) <= damage(theirs) for n in names):
+            problems.append(f"attachment {theirs!r} not listed (ours: {names})")
     return problems
