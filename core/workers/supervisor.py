@@ -173,13 +173,13 @@ class Supervisor:
             )
             for s in self.services
         ]
-        for thread in threads:
-            thread.start()
         log.info(
             "started (pid %d): %s",
             os.getpid(),
             "; ".join(s.describe() for s in self.services) or "nothing enabled",
         )
+        for thread in threads:
+            thread.start()
         while not self.stop.is_set():
             self._beat_all()
             self.stop.wait(self.settings.heartbeat_seconds)
