@@ -220,6 +220,7 @@ def _disposition(part: Message) -> str | None:
 def _find_body_priority(part: Message) -> int | None:
     """The best ``PREFERENCE`` rank a body inside ``part`` can have, as ``get_body``
     looks for one (attachments skipped, ``multipart/related`` through its start part)."""
+    _plain_headers(part)
     if _disposition(part) == "attachment":
         return None
     ctype = part.get_content_type()
@@ -287,7 +288,7 @@ class _Walker:
             return
         if ctype == "text/rfc822-headers":
             headers = parse_bytes(part.get_payload(decode=True) or b"", headers_only=True)
-            self.original_ids += message_ids(str(headers.get("message-id", "")))
+            self.original_ids += message_ids(_header(_raw_headers(headers), "message-id", None))
         if part.get_content_maintype() == "multipart":  # its boundary never came: keep the text
             if not alternate:
                 self.bodies.append(self._text(part, "text/plain"))
@@ -447,7 +448,7 @@ def header_message_id(raw: bytes) -> str | None:
     """The Message-ID from the headers alone, for a message too broken or big to parse."""
     try:
         headers = parse_bytes(raw[:262_144], headers_only=True)
-        found = message_ids(str(headers.get("message-id", "")))
+        found = message_ids(_header(_raw_headers(headers), "message-id", None))
     except Exception:  # damaged input: fall back, never lose the message
         return None
     return found[0] if found else None
