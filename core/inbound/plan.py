@@ -6,7 +6,7 @@ named); a message may answer one that came earlier in the same batch."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -46,7 +46,6 @@ class Plan:
     reopened: bool = False
     follows: Plan | None = None
     """For a re-delivery of a message earlier in this batch: that message's plan."""
-    claimed: dict[str, str] = field(default_factory=dict)
 
     @property
     def message_id(self) -> str:

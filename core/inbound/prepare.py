@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from core.accounts.tokens import redact_tokens
@@ -42,6 +43,26 @@ def storable(text: str) -> str:
     return text.replace("\x00", "\ufffd") if "\x00" in text else text
 
 
+def _shown_texts(parsed: ParsedMessage, fix: Callable[[str], str]) -> ParsedMessage:
+    """``parsed`` with ``fix`` applied to every text that is stored or shown: display
+    name, subject, body, attachment names, types and texts."""
+    return replace(
+        parsed,
+        from_name=fix(parsed.from_name),
+        subject=fix(parsed.subject),
+        body_text=fix(parsed.body_text),
+        attachments=[
+            replace(
+                a,
+                filename=fix(a.filename) if a.filename else a.filename,
+                content_type=fix(a.content_type),
+                text=fix(a.text) if a.text else a.text,
+            )
+            for a in parsed.attachments
+        ],
+    )
+
+
 def _storable_message(parsed: ParsedMessage) -> ParsedMessage:
     """The parsed message with every text that may be stored made storable (the common
     message has no NUL and is returned as is)."""
@@ -52,43 +73,11 @@ def _storable_message(parsed: ParsedMessage) -> ParsedMessage:
     if not any("\x00" in t for t in texts):
         return parsed
     return replace(
-        parsed,
+        _shown_texts(parsed, storable),
         from_addr=storable(parsed.from_addr),
-        from_name=storable(parsed.from_name),
-        subject=storable(parsed.subject),
-        body_text=storable(parsed.body_text),
         in_reply_to=[storable(r) for r in parsed.in_reply_to],
         references=[storable(r) for r in parsed.references],
         headers={k: storable(v) for k, v in parsed.headers.items()},
-        attachments=[
-            replace(
-                a,
-                filename=storable(a.filename) if a.filename else a.filename,
-                content_type=storable(a.content_type),
-                text=storable(a.text) if a.text else a.text,
-            )
-            for a in parsed.attachments
-        ],
-    )
-
-
-def _redacted(parsed: ParsedMessage) -> ParsedMessage:
-    """The parsed message with every access token in a text that is stored or shown
-    masked, once here (in the parse process) rather than at every use."""
-    return replace(
-        parsed,
-        from_name=redact_tokens(parsed.from_name),
-        subject=redact_tokens(parsed.subject),
-        body_text=redact_tokens(parsed.body_text),
-        attachments=[
-            replace(
-                a,
-                filename=redact_tokens(a.filename) if a.filename else a.filename,
-                content_type=redact_tokens(a.content_type),
-                text=redact_tokens(a.text) if a.text else a.text,
-            )
-            for a in parsed.attachments
-        ],
     )
 
 
@@ -120,7 +109,7 @@ def prepare(raw: bytes) -> Prepared:
             ignore_emails=[settings.support_address],
             claim_texts=parsed.claim_texts(),
         )
-        parsed = _redacted(parsed)
+        parsed = _shown_texts(parsed, redact_tokens)  # once, here, not at every use
     except UnparseableMessage as exc:
         reason, parsed = str(exc), None
     except Exception as exc:  # the stdlib parser on hostile input: quarantine, never crash
