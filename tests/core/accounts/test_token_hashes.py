@@ -11,6 +11,7 @@ import pytest
 from alembic import command
 from cryptography.fernet import Fernet
 from sqlalchemy import text
+from sqlmodel import select
 
 from core.accounts.tokens import HASH_SCHEME, authenticate_token, hash_token, issue_token
 from core.accounts.users import create_user
@@ -87,7 +88,7 @@ def test_migration_0008_keys_the_hashes_stored_before(db_url, clock, twice):
         command.downgrade(cfg, "0007")
         command.upgrade(cfg, "head")
     with session_scope(engine) as s:
-        assert s.query(AccessToken).one().token_hash == hash_token(TOKEN)
-        assert s.query(Evidence).one().token_hash == hash_token(TOKEN)
+        assert s.exec(select(AccessToken)).one().token_hash == hash_token(TOKEN)
+        assert s.exec(select(Evidence)).one().token_hash == hash_token(TOKEN)
         assert authenticate_token(s, TOKEN, clock=clock).name == "old token"
     engine.dispose()
