@@ -1,26 +1,35 @@
 """Server-side cost of the staff app's Queue and Ops pages with 100 and with 1,000,000
-tickets, in the same run (issue: the staff back office).
+tickets, in the same run, on SQLite and (with ``--pg URL``) on PostgreSQL (issues: the
+staff back office; a fleet on PostgreSQL).
 
-For each size it generates a SQLite database (bulk ``executemany``: ~0.5% of tickets open,
-the rest decided over three years, one evidence row per ticket), then prints the median
-time of the queries each page runs (the queue page in its default view, with a search, and
-on a huge status; the whole ops report for the last 30 days) and of an ``AppTest`` rerun of
-each page (signed in, after a warm run: the server-side cost of one click). Target: large
-<= 1.5x small, and under one second.
+For each database and size it generates the same tickets from one seeded generator (~0.5%
+open, the rest decided over three years, one evidence row and one verification report per
+ticket, a few flagged): SQLite by ``executemany`` with the summary triggers on, PostgreSQL
+by ``COPY`` into a fresh database (dropped at the end unless ``--keep``) with triggers off,
+then the Ops summaries computed by migration 0003's own backfill statements and ANALYZE.
+It prints the median time of the queries each page runs (the queue's default view, a
+search, a huge status, the strength, recommendation and flag filters; the whole ops report
+for the last 30 days) and of an ``AppTest`` rerun of each page (signed in, after a warm run:
+the server-side cost of one click). Target: large <= 1.5x small, and under one second.
 
     python benchmarks/ui_pages.py [--large 1000000] [--rounds 7] [--keep DIR]
+        [--pg postgresql+psycopg://postgres@127.0.0.1:54329/postgres] [--no-sqlite]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,41 +37,48 @@ from cryptography.fernet import Fernet
 
 SPAN_DAYS = 3 * 365
 FMT = "%Y-%m-%d %H:%M:%S.%f"
+EVIDENCE_KINDS = ("ssh_public_key", "fingerprint", "token", "ssh_signature")
+RECOMMENDATION = {"strong": "approve", "weak": "review", "none": "request_more_information"}
+FLAG = "sender is not the account's email"
+
+TICKET_COLUMNS = (
+    "id, subject, requester_email, requester_name, claimed_username, user_id, status, "
+    "flagged, flag_reason, evidence_strength, challenge_nonce, challenge_expires_at, "
+    "created_at, updated_at, first_response_at, decided_at, version"
+)
+EVIDENCE_COLUMNS = "ticket_id, kind, value, created_at"
+REPORT_COLUMNS = "ticket_id, computed_at, user_id, strength, recommendation, report"
+USER_COLUMNS = "id, username, email, password_hash, created_at"
+STAFF_COLUMNS = "user_id, role, active, created_at, created_by"
 
 
-def generate(path: Path, count: int, now: datetime, *, seed: int = 7) -> None:
-    """Bulk-insert ``count`` tickets spread over three years, newest ones still open."""
-    from core.store.engine import make_engine, upgrade_schema
+@dataclass(frozen=True)
+class Fleet:
+    """``count`` tickets from one seed, as plain row tuples (datetimes aware, UTC) that each
+    database's writer formats its own way, so both databases hold the same tickets."""
 
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade_schema(engine)
-    engine.dispose()
-    rng = random.Random(seed)
-    users = max(10, count // 100)
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=OFF")
-    with con:
-        con.executemany(
-            "INSERT INTO users (id, username, email, password_hash, created_at) "
-            "VALUES (?, ?, ?, 'x', ?)",
-            (
-                (i, f"user{i}", f"user{i}@example.org", now.strftime(FMT))
-                for i in range(1, users + 1)
-            ),
-        )
-        con.execute(  # the signed-in staff member the pages re-check on every run
-            "INSERT INTO staff_members (user_id, role, active, created_at, created_by) "
-            "VALUES (1, 'admin', 1, ?, 'bench')",
-            (now.strftime(FMT),),
-        )
-    step = SPAN_DAYS * 86400 / count
-    open_after = now - timedelta(days=4)
+    count: int
+    now: datetime
+    seed: int = 7
 
-    def tickets():
+    @property
+    def users(self) -> int:
+        return max(10, self.count // 100)
+
+    def user_rows(self) -> Iterator[tuple]:
+        for i in range(1, self.users + 1):
+            yield (i, f"user{i}", f"user{i}@example.org", "x", self.now)
+
+    def ticket_rows(self) -> Iterator[tuple]:
+        """Tickets and, per ticket, its evidence row and report: ``(ticket, evidence,
+        report)``."""
+        rng = random.Random(self.seed)
+        now, count = self.now, self.count
+        step = SPAN_DAYS * 86400 / count
+        open_after = now - timedelta(days=4)
         for i in range(1, count + 1):
             created = now - timedelta(seconds=(count - i) * step + rng.random() * step)
-            user = rng.randint(1, users)
+            user = rng.randint(1, self.users)
             strength = rng.choices(("strong", "weak", "none"), (5, 3, 2))[0]
             first = created + timedelta(hours=rng.uniform(0.5, 48))
             if created > open_after or rng.random() < 0.001:
@@ -72,28 +88,146 @@ def generate(path: Path, count: int, now: datetime, *, seed: int = 7) -> None:
             else:
                 status = rng.choices(("approved", "denied", "closed"), (6, 3, 1))[0]
                 decided = first + timedelta(hours=rng.uniform(1, 240))
-            yield (
-                i, "Lost my 2FA device", f"user{user}@example.org", f"user{user}", user, status,
-                strength, "n" * 32, (created + timedelta(days=7)).strftime(FMT),
-                created.strftime(FMT), created.strftime(FMT),
-                first.strftime(FMT) if first else None,
-                decided.strftime(FMT) if decided else None,
+            flagged = rng.random() < 0.02
+            report_flags = [FLAG] if rng.random() < 0.03 else []
+            ticket = (
+                i, "Lost my 2FA device", f"user{user}@example.org", "", f"user{user}", user,
+                status, flagged, FLAG if flagged else None, strength, "n" * 32,
+                created + timedelta(days=7), created, created, first, decided, 1,
             )  # fmt: skip
+            evidence = (i, EVIDENCE_KINDS[i % 4], "x", created)
+            report = (
+                i, created, user, strength, RECOMMENDATION[strength],
+                json.dumps({"flags": report_flags}),
+            )  # fmt: skip
+            yield ticket, evidence, report
 
+
+def split_rows(fleet: Fleet) -> tuple[Iterator[tuple], list[tuple], list[tuple]]:
+    """The tickets as a stream, and lists of their evidence and reports that fill as the
+    stream is read (one pass of the generator for the three tables)."""
+    evidence: list[tuple] = []
+    reports: list[tuple] = []
+
+    def tickets() -> Iterator[tuple]:
+        for ticket, proof, report in fleet.ticket_rows():
+            evidence.append(proof)
+            reports.append(report)
+            yield ticket
+
+    return tickets(), evidence, reports
+
+
+def _sqlite_value(value: object) -> object:
+    return value.astimezone(UTC).strftime(FMT) if isinstance(value, datetime) else value
+
+
+def _sqlite_rows(rows) -> Iterator[tuple]:
+    return (tuple(_sqlite_value(v) for v in row) for row in rows)
+
+
+def _insert_sqlite(con: sqlite3.Connection, table: str, columns: str, rows) -> None:
+    marks = ", ".join("?" for _ in columns.split(","))
+    con.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", _sqlite_rows(rows))
+
+
+def generate_sqlite(url: str, fleet: Fleet) -> None:
+    """``executemany`` with the summary triggers on (SQLite's row triggers keep up)."""
+    from core.store.engine import make_engine, upgrade_schema
+
+    engine = make_engine(url)
+    upgrade_schema(engine)
+    engine.dispose()
+    con = sqlite3.connect(url.removeprefix("sqlite:///"))
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=OFF")
+    tickets, evidence, reports = split_rows(fleet)
     with con:
-        con.executemany(
-            "INSERT INTO tickets (id, subject, requester_email, requester_name, claimed_username,"
-            " user_id, status, flagged, evidence_strength, challenge_nonce, challenge_expires_at,"
-            " created_at, updated_at, first_response_at, decided_at, version)"
-            " VALUES (?, ?, ?, '', ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, 1)",
-            tickets(),
+        _insert_sqlite(con, "users", USER_COLUMNS, fleet.user_rows())
+        con.execute(
+            f"INSERT INTO staff_members ({STAFF_COLUMNS}) VALUES (1, 'admin', 1, ?, 'bench')",
+            (_sqlite_value(fleet.now),),
         )
-        kinds = ("ssh_public_key", "fingerprint", "token", "ssh_signature")
-        con.executemany(
-            "INSERT INTO evidence (ticket_id, kind, value, created_at) VALUES (?, ?, 'x', ?)",
-            ((i, kinds[i % 4], now.strftime(FMT)) for i in range(1, count + 1)),
-        )
+        _insert_sqlite(con, "tickets", TICKET_COLUMNS, tickets)
+        _insert_sqlite(con, "evidence", EVIDENCE_COLUMNS, evidence)
+        _insert_sqlite(con, "verification_reports", REPORT_COLUMNS, reports)
     con.close()
+
+
+def generate_postgres(url: str, fleet: Fleet) -> None:
+    """``COPY`` with every trigger off (``session_replication_role = replica``: neither the
+    summary triggers, whose per-statement evidence count is meant for ingest batches, nor
+    the foreign-key checks run), then the Ops summaries filled by migration 0003's backfill
+    statements and the tables vacuumed and analyzed, as after a restore."""
+    import psycopg
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text
+
+    from core.store.engine import alembic_config, make_engine, upgrade_schema
+
+    engine = make_engine(url)
+    upgrade_schema(engine)
+    summaries = ScriptDirectory.from_config(alembic_config(engine)).get_revision("0003").module
+    tickets, evidence, reports = split_rows(fleet)
+    with psycopg.connect(_libpq(url)) as con, con.cursor() as cur:
+        cur.execute("SET session_replication_role = replica")
+        _copy(cur, "users", USER_COLUMNS, fleet.user_rows())
+        cur.execute(
+            f"INSERT INTO staff_members ({STAFF_COLUMNS}) VALUES (1, 'admin', true, %s, 'bench')",
+            (fleet.now,),
+        )
+        _copy(cur, "tickets", TICKET_COLUMNS, tickets)
+        _copy(cur, "evidence", EVIDENCE_COLUMNS, evidence)
+        _copy(cur, "verification_reports", REPORT_COLUMNS, reports)
+        cur.execute("SET session_replication_role = DEFAULT")
+        for table in ("users", "tickets", "evidence", "verification_reports"):
+            cur.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"
+            )
+    with engine.begin() as conn:
+        for statement in summaries._backfill(engine.dialect):
+            conn.execute(text(statement))
+    engine.dispose()
+    with psycopg.connect(_libpq(url), autocommit=True) as con:
+        con.execute("VACUUM ANALYZE")
+
+
+def _copy(cur, table: str, columns: str, rows) -> None:
+    with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _libpq(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@contextmanager
+def postgres_database(server_url: str, name: str, *, keep: bool) -> Iterator[tuple[str, bool]]:
+    """A database on the server, yielded with whether it is new: created fresh, or reused
+    when ``keep`` and it exists; dropped on the way out unless ``keep``."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    with psycopg.connect(_libpq(server_url), autocommit=True) as con:
+        try:
+            con.execute(f'CREATE DATABASE "{name}"')
+            created = True
+        except psycopg.errors.DuplicateDatabase:
+            if not keep:
+                raise
+            created = False
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False), created
+    finally:
+        if not keep:
+            from core.store import dispose_engines
+
+            dispose_engines()
+            with psycopg.connect(_libpq(server_url), autocommit=True) as con:
+                con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def median_ms(fn: Callable[[], object], rounds: int) -> float:
@@ -106,17 +240,19 @@ def median_ms(fn: Callable[[], object], rounds: int) -> float:
     return statistics.median(times) * 1000
 
 
-def measure(path: Path, now: datetime, rounds: int) -> dict[str, float]:
+def measure(url: str, now: datetime, rounds: int) -> dict[str, float]:
     from streamlit.testing.v1 import AppTest
 
-    from backoffice.staff import APP_PATH
+    from backoffice.staff import APP_PATH, state
     from core.clock import FrozenClock
     from core.settings import get_settings
+    from core.staff.identity import StaffIdentity
+    from core.staff.sessions import start_session
     from core.stats import ops_report
     from core.store import dispose_engines, get_engine, session_scope
     from core.tickets.queue import QueueFilter, queue_page
 
-    os.environ["BACKOFFICE_DATABASE_URL"] = f"sqlite:///{path}"
+    os.environ["BACKOFFICE_DATABASE_URL"] = url
     get_settings.cache_clear()
     dispose_engines()
     engine = get_engine()
@@ -136,35 +272,48 @@ def measure(path: Path, now: datetime, rounds: int) -> dict[str, float]:
 
     def page_rerun(script: str | None) -> float:
         """Median time of a rerun of one page (what each click costs), after a warm run."""
+        with session_scope(engine) as s:  # signed in: the pages re-check it on every run
+            staff = StaffIdentity(1, "user1", "user1@example.org", "admin")
+            token = start_session(s, staff=staff, clock=clock)
         at = AppTest.from_file(str(APP_PATH), default_timeout=60)
-        at.session_state["staff_clock"] = clock
-        at.session_state["staff_identity"] = {
-            "user_id": 1, "username": "bench", "email": "b@x.org", "role": "admin"
-        }  # fmt: skip
-        at.session_state["staff_last_seen"] = now
+        at.session_state[state.CLOCK_KEY] = clock
+        at.session_state["staff_session_token"] = token
         at.run()
         if script:
             at.switch_page(script).run()
         assert not at.exception, at.exception
         return median_ms(at.run, rounds)
 
-    results = {
-        "queue query (open, oldest first)": median_ms(queue(QueueFilter()), rounds),
-        "queue query (search user42)": median_ms(
-            queue(QueueFilter(statuses=(), search="user42")), rounds
+    filters = {
+        "queue query (open, oldest first)": QueueFilter(),
+        "queue query (search user42)": QueueFilter(statuses=(), search="user42"),
+        "queue query (open, strong evidence, >24 h)": QueueFilter(
+            evidence=("strong",), older_than_hours=24
         ),
-        "queue query (open, strong evidence, >24 h)": median_ms(
-            queue(QueueFilter(evidence=("strong",), older_than_hours=24)), rounds
-        ),
-        "queue query (status approved)": median_ms(
-            queue(QueueFilter(statuses=("approved",))), rounds
-        ),
-        "ops report (last 30 days)": median_ms(ops, rounds),
+        "queue query (open, recommendation deny)": QueueFilter(recommendations=("deny",)),
+        "queue query (open, flagged only)": QueueFilter(flagged_only=True),
+        "queue query (status approved)": QueueFilter(statuses=("approved",)),
     }
+    results = {name: median_ms(queue(flt), rounds) for name, flt in filters.items()}
+    results["ops report (last 30 days)"] = median_ms(ops, rounds)
     results["Queue page (AppTest rerun)"] = page_rerun(None)
     results["Ops page (AppTest rerun)"] = page_rerun("views/ops.py")
     dispose_engines()
     return results
+
+
+def report(title: str, small_count: int, large_count: int, figures: dict) -> bool:
+    """Print one database's table; True when the pages meet the target."""
+    small, large = figures[small_count], figures[large_count]
+    print(f"\n{title}")
+    print(f"{'median server-side time (ms)':<46}{small_count:>10,}{large_count:>12,}{'ratio':>8}")
+    for name in small:
+        ratio = large[name] / small[name] if small[name] else float("nan")
+        print(f"{name:<46}{small[name]:>10.1f}{large[name]:>12.1f}{ratio:>7.2f}x")
+    pages = [n for n in small if "page" in n]
+    ok = all(large[n] <= 1.5 * small[n] and large[n] < 1000 for n in pages)
+    print(f"target (pages: large <= 1.5x small and < 1 s): {'met' if ok else 'NOT met'}")
+    return ok
 
 
 def main() -> None:
@@ -172,31 +321,47 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=100)
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--keep", help="Folder to keep the generated databases in.")
+    parser.add_argument("--keep", help="Folder to keep the generated SQLite databases in "
+                        "(and keep the PostgreSQL ones, named bench_ui_<size>).")  # fmt: skip
+    parser.add_argument("--pg", metavar="URL", help="Also measure on this PostgreSQL server "
+                        "(in fresh databases on it).")  # fmt: skip
+    parser.add_argument("--no-sqlite", action="store_true", help="Measure PostgreSQL only.")
     args = parser.parse_args()
     workdir = Path(args.keep or tempfile.mkdtemp(prefix="bench-ui-"))
     workdir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("BACKOFFICE_SECRET_KEY", Fernet.generate_key().decode())
     os.environ["BACKOFFICE_DATA_DIR"] = str(workdir)
     now = datetime.now(UTC).replace(microsecond=0)
+    sizes = (args.small, args.large)
+    print(f"load average at start: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
 
-    figures: dict[int, dict[str, float]] = {}
-    for count in (args.small, args.large):
-        path = workdir / f"tickets-{count}.db"
-        if not path.exists():
-            started = time.perf_counter()
-            generate(path, count, now)
-            print(f"generated {count:,} tickets in {time.perf_counter() - started:.1f} s")
-        figures[count] = measure(path, now, args.rounds)
+    def timed_generate(generate, url: str, count: int) -> None:
+        started = time.perf_counter()
+        generate(url, Fleet(count, now))
+        print(f"generated {count:,} tickets in {time.perf_counter() - started:.1f} s")
 
-    small, large = figures[args.small], figures[args.large]
-    print(f"\n{'median server-side time (ms)':<46}{args.small:>10,}{args.large:>12,}{'ratio':>8}")
-    for name in small:
-        ratio = large[name] / small[name] if small[name] else float("nan")
-        print(f"{name:<46}{small[name]:>10.1f}{large[name]:>12.1f}{ratio:>7.2f}x")
-    pages = [n for n in small if "page" in n]
-    ok = all(large[n] <= 1.5 * small[n] and large[n] < 1000 for n in pages)
-    print(f"\ntarget (pages: large <= 1.5x small and < 1 s): {'met' if ok else 'NOT met'}")
+    tables = []
+    if not args.no_sqlite:
+        figures = {}
+        for count in sizes:
+            path = workdir / f"tickets-{count}.db"
+            url = f"sqlite:///{path}"
+            if not path.exists():
+                timed_generate(generate_sqlite, url, count)
+            figures[count] = measure(url, now, args.rounds)
+        tables.append(("SQLite", figures))
+    if args.pg:
+        figures = {}
+        for count in sizes:
+            name = f"bench_ui_{count}" if args.keep else f"bench_ui_{count}_{uuid.uuid4().hex[:8]}"
+            with postgres_database(args.pg, name, keep=bool(args.keep)) as (url, created):
+                if created:
+                    timed_generate(generate_postgres, url, count)
+                figures[count] = measure(url, now, args.rounds)
+        tables.append(("PostgreSQL", figures))
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
+    for title, figures in tables:
+        report(title, *sizes, figures)
 
 
 if __name__ == "__main__":
