@@ -10,6 +10,7 @@ from email.policy import default
 
 import pytest
 
+from core.inbound.limits import MAX_HEADER_CHARS
 from core.inbound.mail_policy import (
     INBOUND_POLICY,
     MAX_REMEMBERED_VALUE,
@@ -87,3 +88,12 @@ def test_headers_only_and_the_policy_are_the_modern_ones():
     assert msg.policy is INBOUND_POLICY and INBOUND_POLICY.utf8 is default.utf8
     assert str(msg["subject"]) == "Héllo"
     assert msg["from"].addresses[0].addr_spec == "zoe@example.org"
+
+
+def test_a_header_value_is_cut_at_a_space_to_the_bound_while_parsing():
+    params = "; ".join(f'p{i}="v{i}"' for i in range(20_000))
+    raw = f"From: a@example.com\r\nContent-Type: text/plain; {params}\r\n\r\nhi\r\n".encode()
+    msg = parse_bytes(raw)
+    value = next(v for k, v in msg.raw_items() if k == "Content-Type")
+    assert len(value) <= MAX_HEADER_CHARS and value.endswith(";")
+    assert msg.get_content_type() == "text/plain" and msg.get_content() == "hi\r\n"
