@@ -39,6 +39,10 @@ def fault_kind(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     if "database is locked" in text:
         return "database is locked"
+    # a restart shows as AdminShutdown, then "connection refused": one kind of outage
+    for cls in type(exc).__mro__:
+        if cls.__name__ == "OperationalError":
+            return "OperationalError"
     return type(exc).__name__
 
 

@@ -45,7 +45,11 @@ def test_backoff_doubles_up_to_the_cap_with_jitter_and_resets():
 def test_an_outage_is_logged_once_per_kind_and_the_recovery_once(caplog):
     caplog.set_level(logging.DEBUG)
     database = Dependency("database", logging.getLogger("core.test"))
-    refused = OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+    import psycopg
+
+    shutdown = OperationalError("SELECT 1", {}, psycopg.errors.AdminShutdown("terminating"))
+    database.failed(shutdown)  # a restart: the server says so, then refuses connections
+    refused = OperationalError("SELECT 1", {}, psycopg.OperationalError("connection refused"))
     for _ in range(5):
         database.failed(refused)
     locked = sqlite3.OperationalError("database is locked")
@@ -55,7 +59,7 @@ def test_an_outage_is_logged_once_per_kind_and_the_recovery_once(caplog):
     database.ok()
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     infos = [r for r in caplog.records if r.levelno == logging.INFO]
-    assert len(warnings) == 2  # one per kind: refused, locked
+    assert len(warnings) == 2  # one per kind: the server gone (however it says it), locked
     assert "SELECT" not in warnings[0].getMessage()  # the driver's words, not the statement
     assert len(infos) == 1 and "database is back" in infos[0].getMessage()
     assert not database.down
