@@ -61,7 +61,7 @@ def _sender(n: int, start, results) -> None:
     from core.store.engine import dispose_engines, get_engine
 
     dispose_engines()
-    sender = OutboxSender(get_engine(), worker_id=f"bench{n}")
+    sender = OutboxSender(get_engine(upgrade=False), worker_id=f"bench{n}")
     start.wait()
     results.put(sender.deliver_due().sent)
 
