@@ -11,6 +11,7 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from urllib.parse import urlsplit
 
 from core.accounts.ssh_keys import (
@@ -40,6 +41,11 @@ KEY_TYPE_RE = re.compile(
 )
 BASE64_CHUNK_RE = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 MAX_KEY_CHUNKS = 64
+MAX_CANDIDATES = 200
+"""Candidates of one kind read from one text: a recovery email holds a few keys, tokens,
+fingerprints or signatures; a pasted 10 MB log of key lines would otherwise cost a key
+parse per line."""
+WORD_RE = re.compile(r"\S+")
 SHA256_FP_RE = re.compile(r"(?<![A-Za-z0-9+/])SHA256:[A-Za-z0-9+/]{43}=?(?![A-Za-z0-9+/])")
 MD5_FP_RE = re.compile(
     r"(?<![0-9A-Fa-f:])(?:MD5:)?(?:[0-9A-Fa-f]{2}:){15}[0-9A-Fa-f]{2}(?![0-9A-Fa-f:])"
@@ -79,7 +85,7 @@ class EvidenceItem:
 def _tokens(text: str) -> Iterable[EvidenceItem]:
     if "hf_" not in text:  # the regex's look-behind makes a full scan cost more than this
         return
-    for match in TOKEN_IN_TEXT_RE.finditer(text):
+    for match in islice(TOKEN_IN_TEXT_RE.finditer(text), MAX_CANDIDATES):
         token = match.group(0)
         yield EvidenceItem("token", mask_token(token[-4:]), token_hash=hash_token(token))
 
@@ -90,10 +96,10 @@ def _ssh_keys(text: str) -> Iterable[EvidenceItem]:
     happen to look like base64 ("Thanks") are not swallowed."""
     if "ssh-" not in text and "ecdsa-" not in text:  # every type in KEY_TYPES holds one
         return
-    for match in KEY_TYPE_RE.finditer(text):
+    for match in islice(KEY_TYPE_RE.finditer(text), MAX_CANDIDATES):
         key_type = match.group(1)
         chunks: list[re.Match[str]] = []
-        for token in re.finditer(r"\S+", text[match.end() : match.end() + 20_000]):
+        for token in WORD_RE.finditer(text, match.end(), match.end() + 20_000):
             if len(chunks) >= MAX_KEY_CHUNKS or not BASE64_CHUNK_RE.fullmatch(token.group(0)):
                 break
             chunks.append(token)
@@ -106,7 +112,8 @@ def _ssh_keys(text: str) -> Iterable[EvidenceItem]:
                 key = parse_public_key(f"{key_type} {data}")
             except MalformedPublicKey:
                 continue
-            rest = text[match.end() + chunk.end() :].split("\n", 1)[0].strip()
+            line_end = text.find("\n", chunk.end())
+            rest = text[chunk.end() : line_end if line_end >= 0 else len(text)][:2_000].strip()
             comment = redact_tokens(rest)[:100]
             value = key.openssh + (f" {comment}" if comment else "")
             yield EvidenceItem("ssh_public_key", value, fingerprint=key.fingerprint_sha256)
@@ -120,7 +127,7 @@ def _fingerprints(text: str) -> Iterable[EvidenceItem]:
     if text.count(":") >= 15:
         regexes.append(MD5_FP_RE)
     for regex in regexes:
-        for match in regex.finditer(text):
+        for match in islice(regex.finditer(text), MAX_CANDIDATES):
             normalized = normalize_fingerprint(match.group(0))
             if normalized:
                 yield EvidenceItem("fingerprint", normalized, fingerprint=normalized)
@@ -137,7 +144,7 @@ def _signer_fingerprint(blob: bytes) -> str | None:
 
 
 def _signatures(text: str) -> Iterable[EvidenceItem]:
-    for match in SIGNATURE_RE.finditer(text):
+    for match in islice(SIGNATURE_RE.finditer(text), MAX_CANDIDATES):
         data = re.sub(r"[^A-Za-z0-9+/=]", "", match.group(1))
         try:
             blob = base64.b64decode(data, validate=True)
