@@ -125,10 +125,10 @@ def _plan(
     plan.status, plan.reason, plan.ticket, plan.opener = "ticket", None, None, None
     reasons = []
     if target is not None:
-        number = target.id if isinstance(target, Ticket) else "earlier in this batch"
+        ticket = f"#{target.id}" if isinstance(target, Ticket) else f"of {target.message_id}"
         reasons.append(
             redact_tokens(
-                f"Refers to ticket #{number} ({how}) but comes from "
+                f"Refers to ticket {ticket} ({how}) but comes from "
                 f"{parsed.from_addr}, not its requester"
             )
         )
