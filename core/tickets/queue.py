@@ -12,13 +12,15 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, text
+from sqlalchemy import ColumnElement, and_, exists, false, func, literal, or_, select, text
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from core.accounts.users import find_user
 from core.clock import Clock, system_clock
 from core.store.tables import Ticket, User, VerificationReportRow
 from core.store.tables.tickets import OPEN_STATUSES, OPEN_STATUSES_SQL, TICKET_STATUSES
+from core.store.tables.verification import REPORT_FLAGGED_SQL
 
 COUNT_CAP = 1_000
 UNASSIGNED = ""
@@ -111,15 +113,33 @@ def _search_condition(session: Session, search: str) -> ColumnElement[bool] | No
     return or_(*terms) if terms else false()
 
 
-def _latest_report(column):
-    """``column`` of the ticket's latest verification report (one index probe per ticket)."""
-    return (
-        select(column)
-        .where(VerificationReportRow.ticket_id == Ticket.id)
-        .order_by(VerificationReportRow.id.desc())
-        .limit(1)
-        .scalar_subquery()
+def _latest_report_meets(condition: ColumnElement[bool]):
+    """Reports of the ticket that meet ``condition`` and have no newer report: at most one,
+    its latest. Each ``ix_verification_reports_ticket_latest`` probe reads the index alone."""
+    newer = aliased(VerificationReportRow)
+    return select(literal(1)).where(
+        VerificationReportRow.ticket_id == Ticket.id,
+        condition,
+        ~exists().where(
+            newer.ticket_id == VerificationReportRow.ticket_id,
+            newer.id > VerificationReportRow.id,
+        ),
     )
+
+
+def _latest_recommendation_in(recommendations: tuple[str, ...]) -> ColumnElement[bool]:
+    """As an EXISTS, so the planner may start from either side: from the reports (by
+    ``ix_verification_reports_recommendation``) when few have the recommendation, from the
+    tickets when many do."""
+    return _latest_report_meets(VerificationReportRow.recommendation.in_(recommendations)).exists()
+
+
+def _latest_report_flagged() -> ColumnElement[bool]:
+    """A scalar subquery, not an EXISTS: probed per ticket in the small partial index of
+    flagged reports, where an EXISTS may be planned as a hash of every flagged report ever
+    stored (PostgreSQL does, a cost that grows with the history)."""
+    flagged = _latest_report_meets(text(REPORT_FLAGGED_SQL)).limit(1).scalar_subquery()
+    return flagged.is_not(None)
 
 
 def _conditions(
@@ -134,16 +154,11 @@ def _conditions(
         if c is not None
     ]
     if flt.recommendations:
-        conditions.append(
-            _latest_report(VerificationReportRow.recommendation).in_(flt.recommendations)
-        )
+        conditions.append(_latest_recommendation_in(flt.recommendations))
     if flt.flagged_only:
-        report_flags = func.json_array_length(VerificationReportRow.report["flags"])
-        conditions.append(or_(Ticket.flagged, func.coalesce(_latest_report(report_flags), 0) > 0))
+        conditions.append(or_(Ticket.flagged, _latest_report_flagged()))
     if flt.evidence:
-        # Wrapped so no planner walks the three-valued strength index (half the table per
-        # value) instead of the status index; the strength is then checked per open ticket.
-        conditions.append(func.coalesce(Ticket.evidence_strength, "").in_(flt.evidence))
+        conditions.append(Ticket.evidence_strength.in_(flt.evidence))
     if flt.older_than_hours is not None:
         conditions.append(Ticket.created_at <= now - timedelta(hours=flt.older_than_hours))
     if flt.assignee == UNASSIGNED:

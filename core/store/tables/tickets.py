@@ -27,6 +27,7 @@ class Ticket(SQLModel, table=True):
             sqlite_where=text(OPEN_STATUSES_SQL),
             postgresql_where=text(OPEN_STATUSES_SQL),
         ),
+        Index("ix_tickets_status_strength_created", "status", "evidence_strength", "created_at"),
         Index(
             "ix_tickets_cohort",
             "created_at",
@@ -37,7 +38,8 @@ class Ticket(SQLModel, table=True):
         ),
     )
     """The partial index keeps the default queue (open tickets, oldest first) and the
-    oldest-open figure fast however many decided tickets pile up; the cohort index covers
+    oldest-open figure fast however many decided tickets pile up; the status-strength index
+    counts a huge status filtered by evidence strength from the index alone; the cohort index covers
     the ops figures for the partial days at a range's edges (whole days are read from the
     summaries in ``stats.py``), so those read the index alone."""
 

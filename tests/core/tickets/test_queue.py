@@ -103,3 +103,30 @@ def test_paging_and_capped_counts(engine, clock, tickets, monkeypatch):
         counts = status_counts(s, cap=2)
         assert str(counts["new"]) == "2+" and str(counts["open"]) == "1"
     assert queue.COUNT_CAP == 1_000
+
+
+def test_risk_filters_read_only_the_latest_report(engine, clock, tickets):
+    """A flag or recommendation of an older report no longer counts once a newer report
+    says otherwise; a flag raised at ingestion always does."""
+    from core.store.tables import Ticket, VerificationReportRow
+
+    def report(ticket_id: int, recommendation: str, flags: list[str]) -> VerificationReportRow:
+        return VerificationReportRow(
+            ticket_id=ticket_id,
+            computed_at=clock(),
+            strength="none",
+            recommendation=recommendation,
+            report={"flags": flags},
+        )
+
+    new, open_, _, waiting, *_ = tickets
+    with session_scope(engine) as s:
+        s.add_all([report(new, "deny", ["sender differs"]), report(open_, "approve", [])])
+        s.flush()
+        s.add_all([report(new, "approve", []), report(open_, "deny", ["evidence for bob"])])
+        s.get(Ticket, waiting).flagged = True
+    assert ids_of(page(engine, clock, flagged_only=True)) == [open_, waiting]
+    assert ids_of(page(engine, clock, recommendations=("deny",))) == [open_]
+    assert ids_of(page(engine, clock, recommendations=("approve", "review"))) == [new]
+    counts = page(engine, clock, statuses=(), flagged_only=True).status_counts
+    assert {s: c.value for s, c in counts.items() if c.value} == {"open": 1, "awaiting_user": 1}
