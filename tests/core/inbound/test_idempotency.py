@@ -202,3 +202,20 @@ def test_reprocessed_copies_make_one_ticket(inbox, engine, clock, monkeypatch):
     assert two.ticket_id == one.ticket_id and "re-delivery" in two.reason
     assert [r.status for r in inbox.inbound()] == ["ticket", "duplicate"]
     assert len(inbox.all(Ticket)) == 1
+
+
+def test_stranger_replying_in_the_same_batch_opens_a_flagged_ticket(engine, clock):
+    """A reply to a ticket opened earlier in the same batch, from someone else, is planned
+    against that ticket and opens its own flagged ticket instead of joining it."""
+    first = recovery_email(message_id="<open@example.com>", sender="bob@example.com")
+    stranger = recovery_email(
+        sender="mallory@example.com", in_reply_to="<open@example.com>", body="me too"
+    )
+    report = ingest_messages(
+        engine, [SourceMessage(first, "a"), SourceMessage(stranger, "a")], clock=clock
+    )
+    assert (report.new_tickets, report.threaded, report.flagged) == (2, 0, 1)
+    with session_scope(engine, readonly=True) as s:
+        flagged = s.execute(select(Ticket).where(Ticket.flagged)).scalar_one()
+    assert flagged.requester_email == "mallory@example.com"
+    assert "<open@example.com>" in flagged.flag_reason
