@@ -15,6 +15,7 @@ import streamlit as st
 from backoffice.markdown_text import literal
 from backoffice.staff import state
 from backoffice.staff.persistence import keep_page_state
+from backoffice.staff.sign_in import sign_in_page
 from core.staff import PAGES, pages_for
 
 # The favicon is served by the app itself: nothing is fetched from elsewhere (works offline).
@@ -36,27 +37,21 @@ SPECS = {
 }
 
 
-def staff_pages(names: tuple[str, ...], *, ticket_first: bool) -> list:
-    """The role's pages; the Ticket page is the landing page while a deep link waits."""
-    return [
-        st.Page(
-            SPECS[name][0],
-            title=SPECS[name][1],
-            icon=SPECS[name][2],
-            url_path=name,
-            default=ticket_first and name == "ticket",
-        )
+def staff_pages(names: tuple[str, ...]) -> dict:
+    """The role's pages by name (the first is the landing page)."""
+    return {
+        name: st.Page(SPECS[name][0], title=SPECS[name][1], icon=SPECS[name][2], url_path=name)
         for name in names
-    ]
+    }
 
 
 def sign_in_pages() -> list:
     """The sign-in, also under every page's address: the address (and its ``?ticket=``)
     stays in the browser, so the real page opens once the sign-in is done."""
     login = st.Page(
-        "views/login.py", title="Sign in", icon=":material/login:", url_path="login", default=True
+        sign_in_page, title="Sign in", icon=":material/login:", url_path="login", default=True
     )
-    return [login] + [st.Page("views/login.py", title="Sign in", url_path=name) for name in PAGES]
+    return [login] + [st.Page(sign_in_page, title="Sign in", url_path=name) for name in PAGES]
 
 
 keep_page_state()
@@ -67,8 +62,11 @@ if staff is None:
     page = st.navigation(sign_in_pages(), position="hidden")
 else:
     names = pages_for(staff.role)
-    ticket_first = state.deep_link_pending() and "ticket" in names
-    page = st.navigation(staff_pages(names, ticket_first=ticket_first))
+    pages = staff_pages(names)
+    page = st.navigation(list(pages.values()))
+    waiting = state.take_deep_link()
+    if waiting is not None and "ticket" in pages and page.url_path != "ticket":
+        st.switch_page(pages["ticket"], query_params={"ticket": str(waiting)})
     with st.sidebar:
         st.caption(f"Signed in as **{literal(staff.username)}** · {staff.role}")
         if st.button("Sign out", key="sign_out"):

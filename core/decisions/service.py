@@ -230,7 +230,9 @@ def approve_ticket(
     store_report(session, report)
     actor = f"staff:{staff}"
     tokens = _exposed_tokens(session, report)
-    reset_two_factor(session, user=user, actor=actor, ticket_id=ticket_id, clock=clock)
+    reset_two_factor(
+        session, user=user, actor=actor, ticket_id=ticket_id, notify=False, clock=clock
+    )
     for token in tokens:
         revoke_token(
             session,

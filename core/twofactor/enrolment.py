@@ -190,16 +190,19 @@ def reset_two_factor(
     user: User,
     actor: str,
     ticket_id: int | None = None,
+    notify: bool = True,
     clock: Clock = system_clock,
 ) -> None:
-    """Support's reset after an approved recovery request: every registration is cleared."""
+    """Support's reset after an approved recovery request: every registration is cleared.
+    ``notify=False`` when the caller's own email to the owner already says it (an approval's
+    email is the security notice too, so the owner gets one email, not two)."""
     _clear_registrations(session, user)
     security_event(
         session,
         user=user,
         action="2fa.reset_by_support",
         actor=actor,
-        email_template="two_factor_reset",
+        email_template="two_factor_reset" if notify else None,
         details={"ticket_id": ticket_id} if ticket_id else {},
         ticket_id=ticket_id,
         clock=clock,

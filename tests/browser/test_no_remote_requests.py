@@ -58,12 +58,16 @@ def tracker():
 def look_at_everything(page: Page, demo: DemoServer, ticket_id: int, *, decide: bool) -> None:
     """Queue, the hostile ticket with every message open, and the captured mail."""
     if decide:
-        wait_for_app(page, ".st-key-queue_table")
+        wait_for_app(page, ".st-key-queue_rows")
         page.goto(f"{demo.staff_url}/ticket?ticket={ticket_id}")
         wait_for_app(page, "[data-testid='stExpander']")
         for summary in page.locator("[data-testid='stExpander'] summary").all():
             summary.click()
         wait_for_app(page, "h1")
+        links = page.locator("[data-testid='stMain'] a[href]")
+        hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+        hrefs = [h for h in hrefs if not h.startswith("#")]  # the headings' own anchors
+        assert hrefs == [], f"mail text became links: {hrefs}"
     page.goto(f"{demo.staff_url}/mail")
     wait_for_app(page, "[role='tab']")
     page.locator("[role='tab']", has_text="Captured").click()

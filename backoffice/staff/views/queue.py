@@ -14,10 +14,14 @@ from core.tickets.status import OPEN, TicketStatus
 from core.verification.outcome import Recommendation, Strength
 
 PAGE_SIZE = 50
+TABLE_GENERATION = "q_table_generation"
 ASSIGNEE_CHOICES = {"Anyone": None, "Unassigned": UNASSIGNED, "Me": "me"}
 
 
 def open_ticket(ticket_id: int) -> None:
+    """Open the ticket; the table gets a fresh key, so its row selection does not reopen the
+    ticket when the agent comes back to the queue."""
+    st.session_state[TABLE_GENERATION] = st.session_state.get(TABLE_GENERATION, 0) + 1
     st.switch_page("views/ticket.py", query_params={"ticket": str(ticket_id)})
 
 
@@ -105,12 +109,13 @@ rows = [
     for r in result.rows
 ]
 if rows:
-    event = st.dataframe(
+    table = st.container(key="queue_rows")
+    event = table.dataframe(
         rows,
         hide_index=True,
         on_select="rerun",
         selection_mode="single-row",
-        key="queue_table",
+        key=f"queue_table_{st.session_state.get(TABLE_GENERATION, 0)}",
         width="stretch",
         column_config={
             "#": st.column_config.NumberColumn(format="%d", width=45),

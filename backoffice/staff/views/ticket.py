@@ -60,12 +60,8 @@ def pick_another(message: str | None = None) -> None:
 
 
 def selected_ticket_id() -> int | None:
-    """The ticket in the address (or the deep link kept across sign-in); anything that is
-    not a ticket number is said so, never looked up."""
-    deep_link = state.take_deep_link()
-    if deep_link is not None:
-        st.query_params["ticket"] = str(deep_link)
-        return deep_link
+    """The ticket in the address; anything that is not a ticket number is said so, never
+    looked up."""
     raw = st.query_params.get("ticket")
     number = parse_ticket_number(raw)
     if number is not None:
@@ -240,7 +236,7 @@ except DomainError:
     pick_another(f"No ticket #{ticket_id}. Check the number and try again.")
     st.stop()
 
-st.title(f"#{view.id} · {literal(view.subject)}")
+st.title(f"#{view.id} · {literal(view.subject)}", anchor=False)
 st.caption(
     f"{view.status.label} · from {literal(ticket_panels.requester(view))} · received "
     f"{format.when(view.created_at)} ({format.age(state.clock()() - view.created_at)} ago)"

@@ -131,7 +131,7 @@ MARKDOWN_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 def shown(value: str) -> str:
     """What a reader sees of a Markdown body the app escaped with ``literal``."""
-    return MARKDOWN_ESCAPE.sub(r"\1", value)
+    return MARKDOWN_ESCAPE.sub(r"\1", value).replace("\u2060", "")
 
 
 @pytest.fixture

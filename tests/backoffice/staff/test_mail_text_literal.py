@@ -1,7 +1,11 @@
 """Issue #10 item 5: every mail-controlled string (subject, sender name, flag reason,
 expander labels, attachment names) is shown as literal text. A Markdown body Streamlit
-renders must hold no image or link, no bare URL it could auto-link, and still read as the
-mail's own characters."""
+renders must hold no image or link, nothing GFM would auto-link, and still read as the
+mail's own characters.
+
+Streamlit renders with remark-gfm, whose autolinks are found by regular expressions in the
+decoded text of each text node (``mdast-util-gfm-autolink-literal``); ``gfm_autolinks``
+runs those expressions on markdown-it's decoded text the same way."""
 
 from __future__ import annotations
 
@@ -18,7 +22,8 @@ from tests.backoffice.staff.hostile_ticket import MAIL_TEXTS, SUBJECT, hostile_e
 
 MARKDOWN_KINDS = ("title", "header", "subheader", "markdown", "caption")
 MARKDOWN_KINDS += ("info", "warning", "error", "success")
-UNESCAPED_URL = re.compile(r"(?<!\\)(?:https?(?<!\\):|www(?<!\\)\.)", re.IGNORECASE)
+GFM_URL = re.compile(r"(https?://|www(?=\.))([-.\w]+)([^ \t\r\n]*)", re.IGNORECASE)
+GFM_EMAIL = re.compile(r"([-.\w+]+)@([-\w]+(?:\.[-\w]+)+)")
 commonmark = MarkdownIt("commonmark")
 
 
@@ -40,10 +45,20 @@ def rendered_links(body: str) -> list[str]:
     return found
 
 
+def gfm_autolinks(body: str) -> list[str]:
+    """What remark-gfm would turn into links in ``body``'s text."""
+    found = []
+    for token in commonmark.parse(body):
+        text = "".join(c.content for c in token.children or [] if c.type == "text")
+        found += [m.group(0) for m in GFM_URL.finditer(text)]
+        found += [m.group(0) for m in GFM_EMAIL.finditer(text)]
+    return found
+
+
 def assert_literal(at) -> None:
     for body in markdown_bodies(at):
         assert rendered_links(body) == [], body
-        assert not UNESCAPED_URL.search(body), f"a bare URL could be auto-linked: {body!r}"
+        assert gfm_autolinks(body) == [], f"would be auto-linked: {body!r}"
         assert "<img" not in body and ":red[" not in body, body
 
 
@@ -65,10 +80,15 @@ def hostile_ticket(world) -> int:
 def test_literal_renders_no_link_and_reads_back_exactly(text):
     escaped = literal(text)
     assert rendered_links(escaped) == []
-    assert not UNESCAPED_URL.search(escaped)
+    assert gfm_autolinks(escaped) == []
     assert shown(escaped) == text.replace("\n", " ")
     plain = commonmark.render(escaped)
     assert "<a " not in plain and "<img" not in plain and "<b>" not in plain
+
+
+def test_the_autolink_model_catches_what_escaping_alone_misses():
+    escaped_only = "mail dave\\@example\\.org or http\\:\\/\\/t\\.example"
+    assert sorted(gfm_autolinks(escaped_only)) == ["dave@example.org", "http://t.example"]
 
 
 def test_ticket_page_shows_mail_text_literally(world, hostile_ticket):

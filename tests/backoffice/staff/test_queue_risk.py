@@ -68,7 +68,7 @@ def test_filters_and_page_survive_opening_a_ticket(world, risky_ticket):
     at.text_input(key="q_search").input("alice").run()
     shown = [r["#"] for r in table(at)]
     assert shown == [world.strong_ticket, risky_ticket]
-    at.session_state["queue_table"] = {"selection": {"rows": [1], "columns": [], "cells": []}}
+    at.session_state["queue_table_0"] = {"selection": {"rows": [1], "columns": [], "cells": []}}
     at.run()
     assert at.title[0].value.startswith(f"#{risky_ticket} · ")
     at.switch_page("views/queue.py").run()

@@ -1,4 +1,5 @@
-"""Sign-in: password, then the code from the authenticator app (staff always have 2FA)."""
+"""Sign-in: password, then the code from the authenticator app (staff always have 2FA).
+The app registers ``sign_in_page`` itself (not this file as a script), once per address."""
 
 from __future__ import annotations
 
@@ -53,12 +54,15 @@ def code_step(username: str) -> None:
     st.rerun()
 
 
-st.title("Support back office")
-st.caption("Staff only. Sign in with your password and the code from your authenticator app.")
-if state.deep_link_pending():
-    st.info("Sign in to open the ticket you followed a link to.", icon=":material/link:")
-pending = state.pending_sign_in()
-if pending is None:
-    password_step()
-else:
-    code_step(pending.username)
+def sign_in_page() -> None:
+    """The whole sign-in page; also drawn under every other page's address while signed
+    out, so a deep link asks to sign in and then opens its page."""
+    st.title("Support back office")
+    st.caption("Staff only. Sign in with your password and the code from your authenticator app.")
+    if state.deep_link_pending() or st.query_params.get("ticket"):
+        st.info("Sign in to open the ticket you followed a link to.", icon=":material/link:")
+    pending = state.pending_sign_in()
+    if pending is None:
+        password_step()
+    else:
+        code_step(pending.username)
