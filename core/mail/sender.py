@@ -28,7 +28,7 @@ from datetime import timedelta
 from typing import Any
 
 import aiosmtplib
-from sqlalchemy import Engine, and_, bindparam, or_, select, update
+from sqlalchemy import Engine, and_, or_, select, update
 
 from core.clock import Clock, system_clock
 from core.errors import HeaderInjection
@@ -278,8 +278,6 @@ class OutboxSender:
 
     def _values(self, outcome: _Outcome) -> dict[str, Any]:
         row, now = outcome.row, self.clock()
-        if outcome.status == "sent":
-            return {"status": "sent", "sent_at": now, "last_error": None}
         reply = (outcome.reply or "")[:2000]
         attempts = row.attempts + 1
         if outcome.status == "retry" and attempts < self.settings.outbox_max_attempts:
@@ -297,26 +295,41 @@ class OutboxSender:
         return {"status": "failed", "last_error": reply}
 
     def _record(self, outcomes: list[_Outcome]) -> None:
-        """Write outcomes in one transaction. ``sent`` wins over a lease lost meanwhile (the
-        server has the message; another sender must not send it again); a retry or failure
-        is only recorded while this sender still holds the row."""
+        """Write outcomes in one transaction, every ``sent`` row in one statement. ``sent``
+        wins over a lease lost meanwhile (the server has the message; another sender must
+        not send it again); a retry or failure is only recorded while this sender still
+        holds the row."""
+        sent = [o.row.id for o in outcomes if o.status == "sent"]
         with session_scope(self.engine) as s:
-            for outcome in outcomes:
-                held = (
-                    OutboxEmail.status.in_(("queued", "sending"))
-                    if outcome.status == "sent"
-                    else and_(OutboxEmail.claimed_by == self.token, OutboxEmail.status == "sending")
-                )
+            if sent:
                 s.execute(
                     update(OutboxEmail)
-                    .where(OutboxEmail.id == bindparam("row_id"), held)
+                    .where(OutboxEmail.id.in_(sent), OutboxEmail.status.in_(("queued", "sending")))
+                    .values(
+                        attempts=OutboxEmail.attempts + 1,
+                        claimed_until=None,
+                        status="sent",
+                        sent_at=self.clock(),
+                        last_error=None,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+            for outcome in outcomes:
+                if outcome.status == "sent":
+                    continue
+                s.execute(
+                    update(OutboxEmail)
+                    .where(
+                        OutboxEmail.id == outcome.row.id,
+                        OutboxEmail.claimed_by == self.token,
+                        OutboxEmail.status == "sending",
+                    )
                     .values(
                         attempts=OutboxEmail.attempts + 1,
                         claimed_until=None,
                         **self._values(outcome),
                     )
-                    .execution_options(synchronize_session=False),
-                    {"row_id": outcome.row.id},
+                    .execution_options(synchronize_session=False)
                 )
 
     async def _database(
