@@ -113,7 +113,7 @@ def insert_tickets(session: Session, rows: list[dict[str, Any]]) -> list[NewTick
     inserted, in order."""
     if not rows:
         return []
-    ids = insert_rows_returning_ids(session, TICKETS, rows, "challenge_nonce")
+    ids = insert_rows_returning_ids(session, TICKETS, rows)
     insert_rows(
         session,
         AuditEvent.__table__,

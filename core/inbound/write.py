@@ -138,7 +138,7 @@ def _attach(session: Session, plans: list[Plan], now) -> None:
                 "created_at": now,
             }
         )
-    ids = insert_rows_returning_ids(session, MESSAGES, rows, "inbound_message_id")
+    ids = insert_rows_returning_ids(session, MESSAGES, rows)
     insert_rows(
         session,
         Evidence.__table__,
