@@ -22,13 +22,14 @@ import argparse
 import json
 import os
 import random
+import shutil
 import sqlite3
 import statistics
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -141,6 +142,7 @@ def generate_sqlite(url: str, fleet: Fleet) -> None:
     con = sqlite3.connect(url.removeprefix("sqlite:///"))
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=OFF")
+    con.execute("PRAGMA cache_size=-1000000")  # 1 GB: the indexes are filled in random order
     tickets, evidence, reports = split_rows(fleet)
     with con:
         _insert_sqlite(con, "users", USER_COLUMNS, fleet.user_rows())
@@ -230,31 +232,30 @@ def postgres_database(server_url: str, name: str, *, keep: bool) -> Iterator[tup
                 con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def median_ms(fn: Callable[[], object], rounds: int) -> float:
-    fn()
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+def use_database(url: str) -> None:
+    """Point the app's settings at ``url``; engines stay cached per URL, so switching back
+    and forth between rounds costs no new connections."""
+    from core.settings import get_settings
+
+    os.environ["BACKOFFICE_DATABASE_URL"] = url
+    get_settings.cache_clear()
 
 
-def measure(url: str, now: datetime, rounds: int) -> dict[str, float]:
+def probes(url: str, now: datetime) -> dict[str, Callable[[], object]]:
+    """Each figure's unit of work on the database at ``url``: the queries of each queue view
+    and of the ops report, and an ``AppTest`` rerun of each page (signed in through a real
+    staff session, after a warm run: the server-side cost of one click)."""
     from streamlit.testing.v1 import AppTest
 
     from backoffice.staff import APP_PATH, state
     from core.clock import FrozenClock
-    from core.settings import get_settings
     from core.staff.identity import StaffIdentity
     from core.staff.sessions import start_session
     from core.stats import ops_report
-    from core.store import dispose_engines, get_engine, session_scope
+    from core.store import get_engine, session_scope
     from core.tickets.queue import QueueFilter, queue_page
 
-    os.environ["BACKOFFICE_DATABASE_URL"] = url
-    get_settings.cache_clear()
-    dispose_engines()
+    use_database(url)
     engine = get_engine()
     clock = FrozenClock(now)
     start, end = now - timedelta(days=30), now
@@ -270,9 +271,8 @@ def measure(url: str, now: datetime, rounds: int) -> dict[str, float]:
         with session_scope(engine, readonly=True) as s:
             return ops_report(s, start=start, end=end, clock=clock)
 
-    def page_rerun(script: str | None) -> float:
-        """Median time of a rerun of one page (what each click costs), after a warm run."""
-        with session_scope(engine) as s:  # signed in: the pages re-check it on every run
+    def page(script: str | None) -> Callable[[], object]:
+        with session_scope(engine) as s:
             staff = StaffIdentity(1, "user1", "user1@example.org", "admin")
             token = start_session(s, staff=staff, clock=clock)
         at = AppTest.from_file(str(APP_PATH), default_timeout=60)
@@ -282,7 +282,7 @@ def measure(url: str, now: datetime, rounds: int) -> dict[str, float]:
         if script:
             at.switch_page(script).run()
         assert not at.exception, at.exception
-        return median_ms(at.run, rounds)
+        return at.run
 
     filters = {
         "queue query (open, oldest first)": QueueFilter(),
@@ -294,12 +294,32 @@ def measure(url: str, now: datetime, rounds: int) -> dict[str, float]:
         "queue query (open, flagged only)": QueueFilter(flagged_only=True),
         "queue query (status approved)": QueueFilter(statuses=("approved",)),
     }
-    results = {name: median_ms(queue(flt), rounds) for name, flt in filters.items()}
-    results["ops report (last 30 days)"] = median_ms(ops, rounds)
-    results["Queue page (AppTest rerun)"] = page_rerun(None)
-    results["Ops page (AppTest rerun)"] = page_rerun("views/ops.py")
+    units = {name: queue(flt) for name, flt in filters.items()}
+    units["ops report (last 30 days)"] = ops
+    units["Queue page (AppTest rerun)"] = page(None)
+    units["Ops page (AppTest rerun)"] = page("views/ops.py")
+    return units
+
+
+def measure(urls: dict[int, str], now: datetime, rounds: int) -> dict[int, dict[str, float]]:
+    """Median milliseconds of each figure per size. The sizes take turns round by round, so
+    a change in the machine's load (it is shared) weighs on both alike."""
+    from core.store import dispose_engines
+
+    units = {count: probes(url, now) for count, url in urls.items()}
+    times: dict[int, dict[str, list[float]]] = {count: {} for count in urls}
+    for name in units[next(iter(urls))]:
+        for _ in range(rounds + 1):
+            for count, url in urls.items():
+                use_database(url)
+                started = time.perf_counter()
+                units[count][name]()
+                times[count].setdefault(name, []).append(time.perf_counter() - started)
     dispose_engines()
-    return results
+    return {
+        count: {name: statistics.median(t[1:]) * 1000 for name, t in figures.items()}
+        for count, figures in times.items()
+    }
 
 
 def report(title: str, small_count: int, large_count: int, figures: dict) -> bool:
@@ -342,24 +362,28 @@ def main() -> None:
 
     tables = []
     if not args.no_sqlite:
-        figures = {}
+        urls = {}
         for count in sizes:
             path = workdir / f"tickets-{count}.db"
-            url = f"sqlite:///{path}"
+            urls[count] = f"sqlite:///{path}"
             if not path.exists():
-                timed_generate(generate_sqlite, url, count)
-            figures[count] = measure(url, now, args.rounds)
-        tables.append(("SQLite", figures))
+                timed_generate(generate_sqlite, urls[count], count)
+        tables.append(("SQLite", measure(urls, now, args.rounds)))
     if args.pg:
-        figures = {}
-        for count in sizes:
-            name = f"bench_ui_{count}" if args.keep else f"bench_ui_{count}_{uuid.uuid4().hex[:8]}"
-            with postgres_database(args.pg, name, keep=bool(args.keep)) as (url, created):
+        with ExitStack() as stack:
+            urls = {}
+            for count in sizes:
+                name = (
+                    f"bench_ui_{count}" if args.keep else f"bench_ui_{count}_{uuid.uuid4().hex[:8]}"
+                )
+                database = postgres_database(args.pg, name, keep=bool(args.keep))
+                urls[count], created = stack.enter_context(database)
                 if created:
-                    timed_generate(generate_postgres, url, count)
-                figures[count] = measure(url, now, args.rounds)
-        tables.append(("PostgreSQL", figures))
+                    timed_generate(generate_postgres, urls[count], count)
+            tables.append(("PostgreSQL", measure(urls, now, args.rounds)))
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
+    if not args.keep:
+        shutil.rmtree(workdir)
     for title, figures in tables:
         report(title, *sizes, figures)
 
