@@ -36,6 +36,11 @@ from core.store import dispose_engines, get_engine
 SENDER_INTERVAL_SECONDS = 1.0
 
 
+def _quoted(secret: str) -> str:
+    """A password as typed: quoted when it holds a space, so where it ends is plain."""
+    return f'"{secret}"' if " " in secret else secret
+
+
 def _port_free(host: str, port: int) -> bool:
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -86,23 +91,26 @@ def _print_welcome(world: DemoWorld, *, host: str, port: int, portal_port: int) 
     code = pyotp.TOTP(staff.secret).now()
     console.rule("Hub 2FA back office — demo")
     console.print(
-        f"Staff back office: http://{host}:{port}/\n"
-        f"Account portal:    http://{host}:{portal_port}/\n"
+        f"Staff back office (support staff decide tickets here): http://{host}:{port}/\n"
+        f"Account portal (Hub users manage their 2FA here):      http://{host}:{portal_port}/\n"
         f"Staff username: {staff.username}\n"
-        f"Staff password: {world.staff_password}\n"
+        f"Staff password: {_quoted(world.staff_password)}\n"
         f"Staff TOTP secret: {staff.secret}\n"
         f"Current code: {code} (changes every 30 s; add the secret to an authenticator app, "
         f"or run: oathtool --totp -b {staff.secret})\n"
-        f"Portal user: {world.portal_user['username']} / {world.portal_user['password']}\n"
+        f"Portal user: {world.portal_user['username']} / "
+        f"{_quoted(world.portal_user['password'])}\n"
         f"Tickets: " + ", ".join(f"#{n} {name}" for name, n in world.tickets.items()),
         highlight=False,
         soft_wrap=True,
     )
     console.print(
-        "Inbox: " + ", ".join(f"{k} → {v}" for k, v in world.ingested.items()),
+        "Inbox: the demo's recovery emails went through the real pipeline, as if received "
+        "over the last day (the accounts are older):",
         highlight=False,
-        soft_wrap=True,
     )
+    for name, outcome in world.ingested.items():
+        console.print(f"  {name}: {outcome}", highlight=False, soft_wrap=True)
     console.print(
         "DEMO ONLY: these credentials are public. Ctrl+C stops everything.", style="yellow"
     )

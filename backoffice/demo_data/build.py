@@ -32,6 +32,9 @@ from core.verification import verify_ticket
 
 RECEIVED_EVERY = timedelta(hours=3, minutes=17)
 """The inbox is ingested as if it had arrived over the last day, so the queue shows ages."""
+ACCOUNTS_AGE = timedelta(days=90)
+"""Accounts, their 2FA, keys and tokens date from this long ago, so an account's history
+predates the recovery tickets about it, as it would in life."""
 PLACEHOLDER_RE = re.compile(r"\{\{([a-z_]+)(?::([\w.-]+))?(?::([\w.-]+))?\}\}")
 
 
@@ -43,7 +46,7 @@ class DemoWorld:
     tickets: dict[str, int] = field(default_factory=dict)
     """Sender's account name → ticket number."""
     ingested: dict[str, str] = field(default_factory=dict)
-    """Inbox file → outcome (ticket, threaded, auto, bounce, ...)."""
+    """Inbox file → what became of it, in words ("opened ticket #1", "a bounce: recorded")."""
 
 
 class _Keys:
@@ -89,39 +92,53 @@ class _Keys:
         return signature
 
 
+def _outcome_words(outcome) -> str:
+    """What became of one demo email, for the printed inbox summary."""
+    if outcome.status == "ticket" and outcome.ticket_id is not None:
+        return f"opened ticket #{outcome.ticket_id}"
+    if outcome.ticket_id is not None:
+        return f"joined ticket #{outcome.ticket_id}"
+    return {
+        "auto": "an auto-reply: recorded, never answered",
+        "bounce": "a bounce: recorded, never answered",
+    }.get(outcome.status, f"{outcome.status}: recorded")
+
+
 def build_demo(engine: Engine, *, staff_password: str, clock: Clock = system_clock) -> DemoWorld:
     """Fill the (fresh) database behind ``engine``; returns what the demo prints."""
     spec = json.loads(ACCOUNTS_FILE.read_text())
     public_keys: dict[tuple[str, str], str] = {}
     tokens: dict[tuple[str, str], str] = {}
+    history = FrozenClock(clock() - ACCOUNTS_AGE)
     with tempfile.TemporaryDirectory(prefix="demo-keys-") as tmp:
         keys = _Keys(Path(tmp))
         with session_scope(engine) as s:
             member = spec["staff"][0]
-            staff = create_staff(s, password=staff_password, clock=clock, **member)
+            staff = create_staff(s, password=staff_password, clock=history, **member)
             portal = spec["portal_user"]
-            create_user(s, clock=clock, **portal)
+            create_user(s, clock=history, **portal)
             for account in spec["users"]:
                 user = create_user(
                     s,
                     username=account["username"],
                     email=account["email"],
                     password=account["password"],
-                    clock=clock,
+                    clock=history,
                 )
                 if account["two_factor"]:
-                    secret = begin_enrolment(s, user=user, clock=clock).secret
-                    pin = code_at_step(secret, time_step(clock()) - 1)
-                    confirm_enrolment(s, user=user, pin=pin, clock=clock)
+                    secret = begin_enrolment(s, user=user, clock=history).secret
+                    pin = code_at_step(secret, time_step(history()) - 1)
+                    confirm_enrolment(s, user=user, pin=pin, clock=history)
                 for name in account["ssh_keys"]:
                     public = keys.generate(user.username, name)
                     public_keys[(user.username, name)] = public
-                    add_ssh_key(s, user=user, public_key=public, clock=clock)
+                    add_ssh_key(s, user=user, public_key=public, clock=history)
                 for token in account["tokens"]:
-                    issued = issue_token(s, user=user, name=token["name"], clock=clock)
+                    issued = issue_token(s, user=user, name=token["name"], clock=history)
                     tokens[(user.username, token["name"])] = issued.plaintext
                     if token.get("revoked"):
-                        revoke_token(s, user=user, token_id=issued.token.id, clock=clock)
+                        history.advance(days=30)
+                        revoke_token(s, user=user, token_id=issued.token.id, clock=history)
         world = DemoWorld(staff=staff, staff_password=staff_password, portal_user=portal)
 
         def fill(match: re.Match[str]) -> str:
@@ -147,7 +164,7 @@ def build_demo(engine: Engine, *, staff_password: str, clock: Clock = system_clo
             received = FrozenClock(clock() - (len(paths) - i) * RECEIVED_EVERY)
             with session_scope(engine) as s:
                 outcome = ingest_bytes(s, raw, source=f"demo:{path.name}", clock=received)
-            world.ingested[path.name] = outcome.status
+            world.ingested[path.name] = _outcome_words(outcome)
             if outcome.ticket_id is not None:
                 world.tickets.setdefault(path.stem.split("-")[1], outcome.ticket_id)
     with session_scope(engine) as s:

@@ -99,7 +99,7 @@ def demo_server(tmp_path) -> DemoServer:
             staff_password=_field(text, "Staff password"),
             staff_secret=_field(text, "Staff TOTP secret"),
             portal_username=portal_user.group(1),
-            portal_password=portal_user.group(2).strip(),
+            portal_password=portal_user.group(2).strip().strip('"'),
             tickets=tickets,
         )
     finally:

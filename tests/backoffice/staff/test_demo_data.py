@@ -18,14 +18,14 @@ def test_demo_covers_every_evidence_kind(sqlite_url):
     engine = make_engine(sqlite_url)
     world = build_demo(engine, staff_password="demo staff password")
     assert world.ingested == {
-        "01-alice-request.eml": "ticket",
-        "02-alice-signed-reply.eml": "threaded",
-        "03-bob-revoked-token.eml": "ticket",
-        "04-carol-public-key.eml": "ticket",
-        "05-dave-other-key.eml": "ticket",
-        "06-erin-token.eml": "ticket",
-        "07-auto-reply.eml": "auto",
-        "08-bounce.eml": "bounce",
+        "01-alice-request.eml": "opened ticket #1",
+        "02-alice-signed-reply.eml": "joined ticket #1",
+        "03-bob-revoked-token.eml": "opened ticket #2",
+        "04-carol-public-key.eml": "opened ticket #3",
+        "05-dave-other-key.eml": "opened ticket #4",
+        "06-erin-token.eml": "opened ticket #5",
+        "07-auto-reply.eml": "an auto-reply: recorded, never answered",
+        "08-bounce.eml": "a bounce: recorded, never answered",
     }
     results = {}
     with session_scope(engine, readonly=True) as s:
@@ -47,4 +47,24 @@ def test_demo_covers_every_evidence_kind(sqlite_url):
     assert results["dave"][2] == ["Evidence points to another account (erin)."]
     assert results["erin"][0] == "strong" and ("sender_address", "fail") in results["erin"][1]
     assert world.staff.role == "admin" and len(world.staff.secret) == 32
+    engine.dispose()
+
+
+def test_account_history_predates_the_tickets(sqlite_url):
+    """Issue #12 item 8: 2FA, keys and tokens were set up before anyone wrote to support."""
+    require(shutil.which("ssh-keygen") is not None, "ssh-keygen is not installed")
+    from sqlmodel import func, select
+
+    from core.store.tables import AuditEvent
+
+    engine = make_engine(sqlite_url)
+    build_demo(engine, staff_password="demo staff password")
+    with session_scope(engine, readonly=True) as s:
+        first_ticket = s.exec(select(func.min(Ticket.created_at))).one()
+        history = s.exec(
+            select(func.max(AuditEvent.at)).where(
+                AuditEvent.action.in_(("2fa.enabled", "ssh_key.added", "token.issued"))
+            )
+        ).one()
+    assert history < first_ticket
     engine.dispose()
