@@ -18,9 +18,18 @@ from dataclasses import dataclass
 
 TAG_RE = re.compile(r"<(?:!--.*?(?:-->|\Z)|/?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>)", re.S)
 """HTML comments and tags, only real tag names (so ``<hf_...@host>`` message-ids stay)."""
+INLINE = (
+    "a|abbr|b|bdi|bdo|big|cite|code|data|del|dfn|em|font|i|ins|kbd|mark|q|s|samp|small"
+    "|span|strike|strong|sub|sup|time|tt|u|var|wbr"
+)
+INLINE_TAG_RE = re.compile(rf"<(?:!--.*?(?:-->|\Z)|/?(?:{INLINE})(?:\s[^<>]*)?/?>)", re.S | re.I)
+"""Comments and inline tags join the letters around them; any other tag (``</p>``,
+``<br>``, ``<td>``) separates them, as a browser shows it."""
 ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 MARKUP_CHARS = "*`~"
-MARKUP_RE = re.compile(r"[ \t]*(?:[*`~]+|__+)[ \t]*|[ \t]+_(?=[A-Za-z])|(?<=[A-Za-z])_[ \t]+")
+MARKUP_RE = re.compile(
+    r"(?<![ \t])[ \t]*+(?:[*`~]++|__++)[ \t]*+|(?<![ \t])[ \t]++_(?=[A-Za-z])|(?<=[A-Za-z])_[ \t]++"
+)
 """Emphasis and code marks (and the spaces html2text puts around them) between letters:
 ``hf_Qw **Er** Ty``, ``hf_QwE __rTy``."""
 INVISIBLE = "".join(
@@ -49,6 +58,7 @@ _CLASSES = bytes(
 )
 """Each byte's class for the quick test: letter, underscore, base64-ish, other."""
 TOKEN_LETTERS = 34
+WITHHELD = "[withheld: too much markup around token-like text to check it for access tokens]"
 _BARE_WORD = b" " + b"a" * TOKEN_LETTERS + b" "
 VARIANT_RE = re.compile(
     r"(?P<exact>hf_[A-Za-z]{34})"
@@ -90,7 +100,10 @@ class _Skeleton:
                 self._piece(parts, text[at : m.start()], at, m.start(), True, size)
                 size += m.start() - at
             token = m.group(0)
-            if token.startswith("&"):
+            if token.startswith("<") and not INLINE_TAG_RE.fullmatch(token):
+                self._piece(parts, " ", m.start(), m.end(), False, size)
+                size += 1
+            elif token.startswith("&"):
                 char = html.unescape(token)
                 literal = len(char) != 1
                 value = token if literal else "" if char in IGNORED else char
@@ -122,7 +135,7 @@ def _as_seen(text: str) -> tuple[str, bool]:
     """``text`` roughly as a reader sees it, at C speed, each entity standing in as one
     letter (it may be one); and whether there were entities. A superset test for
     ``_Skeleton``, which reads the entities exactly."""
-    seen = TAG_RE.sub("", text) if "<" in text else text
+    seen = TAG_RE.sub(" ", INLINE_TAG_RE.sub("", text)) if "<" in text else text
     if any(mark in seen for mark in MARKUP_HINTS):
         seen = MARKUP_RE.sub("", seen)
     if not seen.isascii() and _SEEN_RE.search(seen):
@@ -157,11 +170,24 @@ def _may_hold_token(seen: str, entities: bool) -> bool:
     return False
 
 
-def find_tokens(text: str) -> list[FoundToken]:
-    """Every token-like occurrence in ``text``, in order, non-overlapping. Text that holds
-    no run of 34 letters once markup is set aside costs a few C-speed passes only."""
-    if len(text) < TOKEN_LETTERS:
-        return []
+class TooMuchMarkup(ValueError):
+    """Token-like text sits among more markup than is worth reading exactly (hostile input):
+    the caller withholds the text instead of showing or storing it."""
+
+
+WINDOW = 8_192
+"""Long texts are read in windows this long (overlapping by ``OVERLAP``), each tested
+quickly; only windows that may hold a token are read exactly."""
+OVERLAP = 1_024
+EDGE = 64
+"""A find this close to a window's cut edge is left to the neighbouring window, which holds
+it whole (a token with its markup up to ``OVERLAP - 2 * EDGE`` characters long)."""
+MAX_EXACT_WINDOWS = 32
+"""Exact readings of one long text before it counts as ``TooMuchMarkup``: the exact
+reading costs Python work per tag, so a hostile message must not buy unbounded CPU."""
+
+
+def _find_in(text: str) -> list[FoundToken]:
     seen, entities = _as_seen(text)
     if not _may_hold_token(seen, entities):
         return []
@@ -174,6 +200,33 @@ def find_tokens(text: str) -> list[FoundToken]:
     ]
 
 
+def find_tokens(text: str) -> list[FoundToken]:
+    """Every token-like occurrence in ``text``, in order, non-overlapping. Text that holds
+    no run of 34 letters once markup is set aside costs a few C-speed passes only; a long
+    text is read window by window. Raises ``TooMuchMarkup`` (see there)."""
+    if len(text) < TOKEN_LETTERS:
+        return []
+    if len(text) <= WINDOW + OVERLAP:
+        return _find_in(text)
+    found: list[FoundToken] = []
+    exact = 0
+    for start in range(0, len(text), WINDOW):
+        window = text[start : start + WINDOW + OVERLAP]
+        if not _may_hold_token(*_as_seen(window)):
+            continue
+        exact += 1
+        if exact > MAX_EXACT_WINDOWS:
+            raise TooMuchMarkup("too much markup around token-like text to read it exactly")
+        last = start + WINDOW + OVERLAP >= len(text)
+        for item in _find_in(window):
+            if (not last and item.end > len(window) - EDGE) or (start and item.start < EDGE):
+                continue  # maybe cut by the window's edge: a neighbour holds it whole
+            item = FoundToken(item.start + start, item.end + start, item.token)
+            if not found or item.start >= found[-1].end:
+                found.append(item)
+    return found
+
+
 def _found(match: re.Match[str], start: int, end: int) -> FoundToken:
     letters = match.group("exact") or match.group("split") or match.group("sep") or ""
     letters = letters[3:] if match.group("exact") else letters
@@ -182,8 +235,12 @@ def _found(match: re.Match[str], start: int, end: int) -> FoundToken:
 
 
 def mask_found(text: str, mask: Callable[[FoundToken], str]) -> str:
-    """``text`` with each found token's span replaced by ``mask(found)``."""
-    found = find_tokens(text)
+    """``text`` with each found token's span replaced by ``mask(found)``; a text with
+    ``TooMuchMarkup`` is withheld whole (``WITHHELD``)."""
+    try:
+        found = find_tokens(text)
+    except TooMuchMarkup:
+        return WITHHELD
     if not found:
         return text
     out: list[str] = []

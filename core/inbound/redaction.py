@@ -18,17 +18,18 @@ import base64
 import binascii
 import email
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email.header import Header
 from email.message import Message
 from email.policy import compat32
 from email.utils import collapse_rfc2231_value
 from urllib.parse import quote, unquote
 
-from core.accounts.token_text import find_tokens, mask_found
+from core.accounts.token_text import TooMuchMarkup, find_tokens, mask_found
 from core.inbound.charsets import codec_for, decode_bytes, decode_words, recover_8bit
 from core.inbound.limits import structure_problem
 
+TOO_MUCH = "(too much markup to read)"
 RAW_MASK = "hf_" + "*" * 30
 """Followed by the token's last 4 letters: as long as a token, and not itself one."""
 PART_NOTE = "[part removed: it held an access token that could not be masked reliably]\n"
@@ -51,12 +52,25 @@ def mask_in_place(text: str) -> str:
 
 def _mask_bytes(raw: bytes) -> bytes:
     """The byte pass: tokens written in the bytes as they are, masked; a plain token keeps
-    its length. Latin-1 maps bytes to characters one to one, so offsets hold."""
-    return mask_in_place(raw.decode("latin-1")).encode("latin-1")
+    its length. Latin-1 maps bytes to characters one to one, so offsets hold. Raises
+    ``TooMuchMarkup`` for hostile markup around token-like text."""
+    text = raw.decode("latin-1")
+    out: list[str] = []
+    at = 0
+    for found in find_tokens(text):
+        out += [text[at : found.start], _mask(found)]
+        at = found.end
+    out.append(text[at:])
+    return "".join(out).encode("latin-1")
 
 
 def _tokens(text: str) -> set[str]:
-    return {found.token.lower() for found in find_tokens(text)}
+    """The tokens in ``text``, lower-cased; ``TOO_MUCH`` stands for one that hostile
+    markup keeps from being read exactly (the part is then dropped)."""
+    try:
+        return {found.token.lower() for found in find_tokens(text)}
+    except TooMuchMarkup:
+        return {TOO_MUCH}
 
 
 # --- reading a message as a MIME reader does -------------------------------------------
@@ -196,19 +210,24 @@ def hidden_token(msg: Message) -> bool:
     stored copy must be rewritten."""
     for part in msg.walk():
         if _headers_may_hold(part) and any(
-            (found := _header_tokens(part, name, value)) and found - _literal(value)
+            _unseen(_header_tokens(part, name, value), lambda v=value: _literal(v))
             for name, value in part.raw_items()
         ):
             return True
         for extra in (part.preamble, part.epilogue):
-            if extra and (found := _tokens(extra)) and found - _literal(extra):
+            if extra and _unseen(_tokens(extra), lambda e=extra: _literal(e)):
                 return True
         if part.is_multipart() or part.get_content_maintype() == "message":
             continue
         found = set().union(*_leaf_tokens(part))
-        if found and found - _tokens(_raw_body(part).decode("latin-1")):
+        if _unseen(found, lambda p=part: _tokens(_raw_body(p).decode("latin-1"))):
             return True
     return False
+
+
+def _unseen(found: set[str], literal: Callable[[], set[str]]) -> bool:
+    """Some of ``found`` is not masked by the byte pass (``literal``, computed only then)."""
+    return bool(found) and (TOO_MUCH in found or bool(found - literal()))
 
 
 def _parse(raw: bytes) -> Message:
@@ -280,6 +299,7 @@ def _rewrite_leaf(part: Message) -> None:
     reliable, guessed = _leaf_tokens(part)
     if not reliable and not guessed:
         return
+    guessed |= reliable & {TOO_MUCH}
     texts = list(_texts(part, _payloads(part)[0])) if _payloads(part) else []
     declared = texts[0][0] if texts and texts[0][1] else None
     if (
@@ -307,12 +327,12 @@ def _rewrite(raw: bytes) -> bytes:
     return msg.as_bytes()
 
 
-def _lossy(masked: bytes) -> bytes:
-    head = masked.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
-    lossy = _mask_bytes(head) + BODY_NOTE
+def _lossy(raw: bytes) -> bytes:
+    head = raw.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
     try:
+        lossy = _mask_bytes(head) + BODY_NOTE
         clean = not contains_token(lossy)
-    except Exception:  # headers the parser cannot read: keep none of them
+    except Exception:  # headers the parser cannot read, or hostile ones: keep none
         clean = False
     return lossy if clean else b"Subject: [removed]" + BODY_NOTE
 
@@ -322,7 +342,10 @@ def redact_raw(raw: bytes, *, hidden: bool) -> bytes:
     when the message could not be parsed) asks for the decoding pass, checked afterwards;
     if a token would still survive, or the message is too complex to read (see
     ``limits``), the message is reduced to its masked headers and a note."""
-    masked = _mask_bytes(raw)
+    try:
+        masked = _mask_bytes(raw)
+    except TooMuchMarkup:
+        return _lossy(raw)
     if not hidden:
         return masked
     if structure_problem(raw) is not None:

@@ -408,12 +408,14 @@ DISGUISES: list[Disguise] = [
 _TAGS = re.compile(r"<!--.*?(?:-->|\Z)|<[A-Za-z/!][^<>]*>", re.S)
 
 
+_NOT_LETTERS = re.compile(r"[^A-Za-z]+")
+
+
 def _letters(text: str) -> str:
     """The ASCII letters a reader sees in ``text``, in order, lower-cased: tags and
     comments dropped, entities and full-width forms read, everything else ignored."""
     text = html.unescape(_TAGS.sub("", html.unescape(text)))
-    text = unicodedata.normalize("NFKC", text)
-    return "".join(c for c in text if c.isascii() and c.isalpha()).lower()
+    return _NOT_LETTERS.sub("", unicodedata.normalize("NFKC", text)).lower()
 
 
 def _decodings(data: bytes, charset: str | None) -> Iterator[str]:
@@ -494,8 +496,8 @@ def readable_texts(raw: bytes) -> Iterator[str]:
 
 def _views(text: str) -> list[str]:
     """The letters of ``text`` read as plain text (tags shown) and as HTML (tags hidden)."""
-    plain = unicodedata.normalize("NFKC", text)
-    return ["".join(c for c in plain if c.isascii() and c.isalpha()).lower(), _letters(text)]
+    plain = _NOT_LETTERS.sub("", unicodedata.normalize("NFKC", text)).lower()
+    return [plain, _letters(text)]
 
 
 def readable_letters(stored: bytes | str) -> list[str]:

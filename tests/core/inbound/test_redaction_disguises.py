@@ -8,6 +8,7 @@ import pytest
 
 from core.inbound.parsing import parse_message
 from core.inbound.redaction import contains_token, redact_raw
+from tests.support.mail import recovery_email
 from tests.support.token_disguises import TOKEN, cases, leaks
 
 
@@ -34,3 +35,14 @@ def test_redaction_is_found_without_the_parser_hint(disguise):
     """``hidden`` only saves work: with it forced on, nothing changes for the clean cases."""
     stored = redact_raw(disguise.build(TOKEN), hidden=True)
     assert not leaks(stored)
+
+
+def test_token_like_text_buried_in_hostile_markup_is_withheld_not_read_for_ever():
+    """Reading tokens split by markup costs Python work per tag; a message that would make
+    that unbounded (token-like words all through megabytes of tags) has the part dropped."""
+    word = TOKEN[3:]
+    page = ("<b>x</b> " * 900 + f"<p>{word[:9]}<i></i>{word[9:]}</p>") * 200
+    raw = recovery_email(html=page)
+    stored = redact_raw(raw, hidden=parse_message(raw, max_bytes=10**8).hides_token)
+    assert not leaks(stored)
+    assert b"could not be masked reliably" in stored or b"body removed" in stored
