@@ -16,6 +16,8 @@ from core.verification import VerificationReport
 from core.verification.outcome import Recommendation, Strength
 
 RESULT_LABEL = {"pass": "PASS", "weak": "WEAK", "fail": "FAIL"}
+CHECK_LABEL = {"account": "Account", "sender_address": "Sender address"}
+"""Checks that are not an evidence kind; the others read as their evidence kind's label."""
 LONG_EVIDENCE = frozenset({EvidenceKind.SSH_SIGNATURE})
 
 
@@ -81,7 +83,8 @@ def report(rep: VerificationReport) -> None:
     for flag in rep.flags:
         st.warning(literal(flag), icon=":material/flag:")
     for check in rep.checks:
-        st.text(f"[{RESULT_LABEL.get(check.result, check.result)}] {check.name}: {check.reason}")
+        name = CHECK_LABEL.get(check.name) or EvidenceKind.label_of(check.name)
+        st.text(f"[{RESULT_LABEL.get(check.result, check.result)}] {name}: {check.reason}")
 
 
 def account(snapshot: AccountSnapshot | None) -> None:

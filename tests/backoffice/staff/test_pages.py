@@ -64,7 +64,7 @@ def test_ticket_page_shows_plain_thread_redacted_evidence_report_and_account(wor
     assert "hf_…" + world.token[-4:] in everything
     assert "My token is hf_…" in " ".join(c.value for c in at.code)
     assert "Evidence: **Strong**" in everything
-    assert "[PASS] token:" in everything
+    assert "[PASS] Access token:" in everything
     assert "alice@example.org" in shown(everything)
     assert "Two-factor authentication: On" in everything
     assert "laptop · active" in everything
