@@ -8,6 +8,7 @@ import pytest
 
 from core.accounts.users import create_user
 from core.store import session_scope
+from core.store.tables import Ticket
 from core.tickets import queue
 from core.tickets.leases import claim_ticket
 from core.tickets.queue import UNASSIGNED, QueueFilter, queue_page, status_counts
@@ -102,6 +103,10 @@ def test_paging_and_capped_counts(engine, clock, tickets, monkeypatch):
         assert first.pages == 3
         counts = status_counts(s, cap=2)
         assert str(counts["new"]) == "2+" and str(counts["open"]) == "1"
+        assert status_counts(s, cap=2, grouped=True) == counts
+        searched = [Ticket.requester_email.in_(["x@example.org", "w@example.org"])]
+        assert status_counts(s, searched, cap=1, grouped=True) == status_counts(s, searched, cap=1)
+        assert str(status_counts(s, searched, cap=1)["new"]) == "1+"
     assert queue.COUNT_CAP == 1_000
 
 
