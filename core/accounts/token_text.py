@@ -28,10 +28,13 @@ INLINE_TAG_RE = re.compile(rf"<(?:!--.*?(?:-->|\Z)|/?(?:{INLINE})(?:\s[^<>]*)?/?
 ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 MARKUP_CHARS = "*`~"
 MARKUP_RE = re.compile(
+    r"(?=[ \t*`~_])(?:"
     r"(?<![ \t])[ \t]*+(?:[*`~]++|__++)[ \t]*+|(?<![ \t])[ \t]++_(?=[A-Za-z])|(?<=[A-Za-z])_[ \t]++"
+    r")"
 )
 """Emphasis and code marks (and the spaces html2text puts around them) between letters:
-``hf_Qw **Er** Ty``, ``hf_QwE __rTy``."""
+``hf_Qw **Er** Ty``, ``hf_QwE __rTy``. The leading lookahead (every match starts with one
+of those characters) lets the engine skip other characters without trying each branch."""
 INVISIBLE = "".join(
     map(chr, (0xAD, 0x34F, 0x180E, *range(0x200B, 0x2010), *range(0x202A, 0x202F), 0xFEFF))
 ) + "".join(map(chr, range(0x2060, 0x2065)))
