@@ -43,13 +43,19 @@ def enable_two_factor_in_browser(
     page.locator(".st-key-to_authentication a").click()
     wait_for_app(page, ".st-key-add_2fa button")
     page.locator(".st-key-add_2fa button").click()
+    codes = confirm_enrolment_in_browser(page)
+    if screenshot_path is not None:
+        Path(screenshot_path).parent.mkdir(parents=True, exist_ok=True)
+        page.locator(".st-key-recovery_codes").screenshot(path=str(screenshot_path))
+    return codes
+
+
+def confirm_enrolment_in_browser(page: Page) -> list[str]:
+    """On an open enrolment: a pin from the key shown for manual entry, Save; returns the
+    recovery codes shown."""
     wait_for_app(page, ".st-key-manual_entry_key code")
     secret = page.locator(".st-key-manual_entry_key code").inner_text().replace(" ", "").strip()
     page.locator(".st-key-enrol_pin input").fill(pyotp.TOTP(secret).now())
     page.locator(".st-key-enrol_save button").click()
     wait_for_app(page, ".st-key-recovery_codes code")
-    codes = page.locator(".st-key-recovery_codes code").inner_text().split()
-    if screenshot_path is not None:
-        Path(screenshot_path).parent.mkdir(parents=True, exist_ok=True)
-        page.locator(".st-key-recovery_codes").screenshot(path=str(screenshot_path))
-    return codes
+    return page.locator(".st-key-recovery_codes code").inner_text().split()

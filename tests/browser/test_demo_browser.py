@@ -13,7 +13,6 @@ import shutil
 import signal
 import time
 
-import pyotp
 import pytest
 from playwright.sync_api import Page
 
@@ -21,7 +20,11 @@ from core.mail.capture import captured
 from core.store import make_engine, session_scope
 from core.store.tables import Ticket
 from tests.browser.conftest import DemoServer
-from tests.browser.portal_steps import enable_two_factor_in_browser, wait_for_app
+from tests.browser.portal_steps import (
+    confirm_enrolment_in_browser,
+    enable_two_factor_in_browser,
+    wait_for_app,
+)
 from tests.browser.staff_steps import StaffLogin, create_staff, sign_in
 from tests.conftest import PROJECT_ROOT
 
@@ -143,12 +146,7 @@ def portal_recovery(page: Page, demo: DemoServer) -> None:
     page.locator(".st-key-replace_password input").fill(demo.portal_password)
     page.locator(".st-key-replace_code input").fill(codes[1])
     page.locator(".st-key-replace_submit button").click()
-    wait_for_app(page, ".st-key-manual_entry_key code")
-    secret = page.locator(".st-key-manual_entry_key code").inner_text().replace(" ", "").strip()
-    page.locator(".st-key-enrol_pin input").fill(pyotp.TOTP(secret).now())
-    page.locator(".st-key-enrol_save button").click()
-    wait_for_app(page, ".st-key-recovery_codes code")
-    new_codes = page.locator(".st-key-recovery_codes code").inner_text().split()
+    new_codes = confirm_enrolment_in_browser(page)
     assert len(new_codes) == 16 and not set(new_codes) & set(codes)
 
 
