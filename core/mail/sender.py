@@ -32,7 +32,7 @@ from sqlalchemy import Engine, and_, or_, select, update
 
 from core.clock import Clock, system_clock
 from core.errors import HeaderInjection
-from core.mail.message import build_message
+from core.mail.message import message_bytes
 from core.settings import Settings, get_settings
 from core.store.engine import get_engine, session_scope
 from core.store.tables import OutboxEmail
@@ -359,14 +359,12 @@ class OutboxSender:
 
     async def _send_one(self, row: OutboxEmail, connection: _Connection) -> None:
         try:
-            message = build_message(row, settings=self.settings)
+            message = message_bytes(row, settings=self.settings)
         except HeaderInjection as exc:
             raise _Permanent(f"refused to build: {exc}") from None
         client = await connection.client()
         try:
-            await client.send_message(
-                message, sender=self.settings.support_address, recipients=[row.to_addr]
-            )
+            await client.sendmail(self.settings.support_address, [row.to_addr], message)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             first = exc.recipients[0]
             connection.classify(first.code, first.message)
