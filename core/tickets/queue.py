@@ -142,17 +142,10 @@ def _latest_report_flagged() -> ColumnElement[bool]:
     return flagged.is_not(None)
 
 
-def _conditions(
-    session: Session, flt: QueueFilter, now: datetime, *, with_status: bool = True
-) -> list[ColumnElement[bool]]:
-    conditions = [
-        c
-        for c in (
-            _status_condition(flt.statuses) if with_status else None,
-            _search_condition(session, flt.search),
-        )
-        if c is not None
-    ]
+def _conditions(session: Session, flt: QueueFilter, now: datetime) -> list[ColumnElement[bool]]:
+    """Every filter but the status one (the counts per status follow these)."""
+    search = _search_condition(session, flt.search)
+    conditions = [] if search is None else [search]
     if flt.recommendations:
         conditions.append(_latest_recommendation_in(flt.recommendations))
     if flt.flagged_only:
@@ -232,7 +225,9 @@ def queue_page(
     indexes alone (sorting index entries, never table rows); only those rows are then read."""
     now = clock()
     page = max(1, page)
-    conditions = _conditions(session, flt, now)
+    filters = _conditions(session, flt, now)
+    status = _status_condition(flt.statuses)
+    conditions = filters if status is None else [status, *filters]
     page_ids = list(
         session.execute(
             select(Ticket.id)
@@ -287,7 +282,7 @@ def queue_page(
         status_counts=(
             status_counts(
                 session,
-                _conditions(session, flt, now, with_status=False),
+                filters,
                 grouped=bool(flt.search.strip()),
             )
             if with_counts

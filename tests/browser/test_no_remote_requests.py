@@ -57,6 +57,17 @@ def tracker():
         server.server_close()
 
 
+def mistyped_ticket_then_the_sidebar_link(page: Page, demo: DemoServer) -> None:
+    """Issue #12 item 6: a wrong number says so with the box to try again; the sidebar's
+    Ticket link starts over without the error."""
+    page.goto(f"{demo.staff_url}/ticket?ticket=99")
+    wait_for_app(page, ".st-key-t_pick input")
+    assert "No ticket #99" in page.locator("[data-testid='stMain']").inner_text()
+    page.locator("[data-testid='stSidebarNav'] a", has_text="Ticket").click()
+    page.get_by_text("No ticket #99").wait_for(state="detached", timeout=15_000)
+    wait_for_app(page, ".st-key-t_pick input")
+
+
 def look_at_everything(page: Page, demo: DemoServer, ticket_id: int, *, decide: bool) -> None:
     """Queue, the hostile ticket with every message open, and the captured mail."""
     if decide:
@@ -70,6 +81,7 @@ def look_at_everything(page: Page, demo: DemoServer, ticket_id: int, *, decide: 
         hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
         hrefs = [h for h in hrefs if not h.startswith("#")]  # the headings' own anchors
         assert hrefs == [], f"mail text became links: {hrefs}"
+        mistyped_ticket_then_the_sidebar_link(page, demo)
     page.goto(f"{demo.staff_url}/mail")
     wait_for_app(page, "[role='tab']")
     page.locator("[role='tab']", has_text="Captured").click()

@@ -47,9 +47,11 @@ DONE = {
 
 
 def pick_another(message: str | None = None) -> None:
-    """The box to open a ticket by number (after a mistyped one, too)."""
+    """The box to open a ticket by number (after a mistyped one, too). The wrong number
+    leaves the address, so the sidebar's Ticket link (or a reload) starts over cleanly."""
     if message:
         st.error(message, icon=":material/search_off:")
+        st.query_params.pop("ticket", None)
     number = st.number_input(
         "Ticket number", min_value=1, max_value=2**31 - 1, step=1, value=None, key="t_pick"
     )
