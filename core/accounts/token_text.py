@@ -149,6 +149,12 @@ def _as_seen(text: str) -> tuple[str, bool]:
     return seen, False
 
 
+def seen_text(text: str) -> str:
+    """``text`` roughly as a reader sees it (markup set aside, each entity one letter): a
+    superset reading, for checking where tokens could run across (``core.mail.outbox``)."""
+    return _as_seen(text)[0]
+
+
 def _may_hold_token(seen: str, entities: bool) -> bool:
     """A quick test that ``VARIANT_RE`` could match: a word of exactly 34 letters, or ``hf``
     followed (after at most two separators) by 34 letters with underscores between; with
