@@ -226,8 +226,8 @@ def queue_page(
     now = clock()
     page = max(1, page)
     filters = _conditions(session, flt, now)
-    status = _status_condition(flt.statuses)
-    conditions = filters if status is None else [status, *filters]
+    by_status = _status_condition(flt.statuses)
+    conditions = filters if by_status is None else [by_status, *filters]
     page_ids = list(
         session.execute(
             select(Ticket.id)
