@@ -26,6 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+ROUND_TRIPS_PER_MESSAGE = 4
+"""MAIL, RCPT, DATA and the end of data each wait for the relay's reply on a reused connection."""
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -142,7 +146,9 @@ def main() -> None:
         fresh_outbox(args.naive)
         naive = args.naive / naive_loop(args.naive, port)
         fresh_outbox(args.count)
+        before_one = children_cpu()
         one_time, sent_one = run_senders(1)
+        one_cpu = (children_cpu() - before_one) / sent_one
         fresh_outbox(args.count * args.workers)
         cpu = children_cpu(), cpu_seconds(relay.pid)
         many_time, sent_many = run_senders(args.workers)
@@ -179,6 +185,12 @@ def main() -> None:
     ]
     for label, rate, ratio in rows:
         print(f"  {label:<56} {rate:7.1f} emails/s  {ratio}")
+    latency_bound = connections / (ROUND_TRIPS_PER_MESSAGE * args.delay)
+    print(
+        f"  1 process: {connections} connections x 1 message per {ROUND_TRIPS_PER_MESSAGE} "
+        f"round trips (MAIL, RCPT, DATA, end of data) -> at most {latency_bound:.0f} emails/s; "
+        f"it used {one_cpu * 1000:.2f} ms CPU per email, {one * one_cpu:.0%} of one CPU"
+    )
     ceiling = (os.cpu_count() or 1) / (sender_cpu + relay_cpu)
     print(
         f"  CPU per email with {args.workers} processes: senders {sender_cpu * 1000:.2f} ms, "
