@@ -12,7 +12,7 @@ search, a huge status, the strength, recommendation and flag filters; the whole 
 for the last 30 days) and of an ``AppTest`` rerun of each page (signed in, after a warm run:
 the server-side cost of one click). Target: large <= 1.5x small, and under one second.
 
-    python benchmarks/ui_pages.py [--large 1000000] [--rounds 7] [--keep DIR]
+    python benchmarks/ui_pages.py [--large 1000000] [--rounds 15] [--keep DIR]
         [--pg postgresql+psycopg://postgres@127.0.0.1:54329/postgres] [--no-sqlite]
 """
 
@@ -340,7 +340,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", type=int, default=100)
     parser.add_argument("--large", type=int, default=1_000_000)
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--keep", help="Folder to keep the generated SQLite databases in "
                         "(and keep the PostgreSQL ones, named bench_ui_<size>).")  # fmt: skip
     parser.add_argument("--pg", metavar="URL", help="Also measure on this PostgreSQL server "
