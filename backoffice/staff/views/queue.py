@@ -31,12 +31,14 @@ def recommendation_label(value: str | None) -> str:
 
 staff = state.current_staff()
 st.title("Queue")
+# Defaults go into the session state (not the widgets), which also keeps them across pages.
+st.session_state.setdefault("q_status", list(OPEN))
+st.session_state.setdefault("q_older", 0)
 
 with st.container(horizontal=True):
     statuses = st.multiselect(
         "Status",
         list(TicketStatus),
-        default=list(OPEN),
         format_func=lambda s: TicketStatus(s).label,
         key="q_status",
         help="Empty means every status.",
@@ -57,7 +59,7 @@ with st.container(horizontal=True):
     )
     assignee_label = st.selectbox("Assignee", list(ASSIGNEE_CHOICES), key="q_assignee")
     older = st.number_input(
-        "Older than (hours)", min_value=0, value=0, step=1, key="q_older", help="0 means any age."
+        "Older than (hours)", min_value=0, step=1, key="q_older", help="0 means any age."
     )
     search = st.text_input(
         "Search", key="q_search", placeholder="#123, username or email", help="Exact match."

@@ -138,10 +138,10 @@ def decision_form(staff: StaffIdentity, view: TicketView) -> None:
         return
     labels = list(ACTIONS)
     default = DEFAULT_ACTION.get(view.report.recommendation, "Request more information")
+    st.session_state.setdefault("t_action", default)
     label = st.radio(
         "Action",
         labels,
-        index=labels.index(default),
         key="t_action",
         horizontal=True,
         help="Starts on what verification recommends.",
