@@ -65,6 +65,17 @@ class Settings(BaseSettings):
     password_reset_resend_seconds: int = Field(
         60, description="At most one reset email per account in this many seconds."
     )
+    reset_cooling_off_hours: float = Field(
+        24,
+        ge=0,
+        description="An approved 2FA reset takes effect this many hours later; the owner can "
+        "cancel it meanwhile by an emailed link. 0 resets at approval.",
+    )
+    two_person_weak_evidence: bool = Field(
+        True,
+        description="Approving on weak evidence (with an override reason) waits for a second, "
+        "different staff member's confirmation; staff and high-value accounts always do.",
+    )
     ssh_login_grace_seconds: int = Field(
         30, description="backoffice sshd drops a client that has not authenticated by then."
     )
@@ -154,6 +165,13 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Log level of long-running commands.")
     worker_outbox: bool = Field(
         True, description="`backoffice worker` sends the outbox (the SMTP_* settings)."
+    )
+    worker_resets: bool = Field(
+        True,
+        description="`backoffice worker` applies approved 2FA resets once their cooling-off ends.",
+    )
+    resets_poll_seconds: float = Field(
+        30, gt=0, description="How often `backoffice worker` looks for 2FA resets that are due."
     )
     smtpd_port: int | None = Field(
         None, description="`backoffice worker` receives mail over SMTP on this port when set."

@@ -61,6 +61,10 @@ def isolated_settings(tmp_path, monkeypatch):
     data_dir.mkdir()
     monkeypatch.setenv("BACKOFFICE_DATA_DIR", str(data_dir))
     monkeypatch.setenv("BACKOFFICE_SECRET_KEY", Fernet.generate_key().decode())
+    # Decisions reset at approval and one person approves weak evidence unless a test says
+    # otherwise (tests/core/decisions/test_pending_resets.py, test_two_person.py).
+    monkeypatch.setenv("BACKOFFICE_RESET_COOLING_OFF_HOURS", "0")
+    monkeypatch.setenv("BACKOFFICE_TWO_PERSON_WEAK_EVIDENCE", "false")
     monkeypatch.chdir(tmp_path)
     get_settings.cache_clear()
     yield get_settings()

@@ -14,6 +14,7 @@ from core.accounts.tokens import revoke_token
 from core.audit import record_event
 from core.clock import Clock, system_clock
 from core.decisions import emails
+from core.decisions.pending_resets import cooling_off, schedule_reset
 from core.decisions.transitions import load_actionable, transition
 from core.errors import (
     Forbidden,
@@ -23,16 +24,18 @@ from core.errors import (
     TicketAlreadyDecided,
 )
 from core.mail.render import RenderedEmail, render_email
+from core.settings import get_settings
 from core.staff.authorization import StaffRef, authorize
 from core.staff.identity import StaffIdentity
-from core.store.tables import AccessToken, AuditEvent, StaffMember, Ticket, User
+from core.store.tables import AccessToken, AuditEvent, OutboxEmail, StaffMember, Ticket, User
 from core.twofactor import reset_two_factor
 from core.verification import VerificationReport, compute_report, store_report
 
 APPROVED_ACTION = "ticket.approved"
 FIRST_APPROVAL_ACTION = "ticket.approval_awaiting_confirmation"
 AWAITING_CONFIRMATION = "awaiting_confirmation"
-"""``Decision.status`` of a first approval on a high-value account: nothing changed yet."""
+"""``Decision.status`` of a first approval that needs a second person: nothing changed yet."""
+WEAK_EVIDENCE_REASON = "approved on weak evidence with an override"
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,9 @@ class Decision:
     override_reason: str | None = None
     revoked_token_ids: list[int] = field(default_factory=list)
     email_ids: list[int] = field(default_factory=list)
+    reset_due_at: datetime | None = None
+    """When the 2FA reset takes effect, if it waits out a cooling-off (else it is done)."""
+    first_approval_by: str | None = None
 
 
 def _required(text: str | None, what: str) -> str:
@@ -93,6 +99,27 @@ def high_value_reason(session: Session, user: User) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class TwoPerson:
+    """Why an approval needs a second person, and what the confirmer must be allowed."""
+
+    why: str
+    confirm_action: str
+    confirmer: str
+
+
+def two_person_rule(session: Session, user: User, report: VerificationReport) -> TwoPerson | None:
+    """Staff and high-value accounts always take a first approval and an admin's
+    confirmation; weak evidence (approved with an override) takes a different deciding staff
+    member's confirmation unless ``two_person_weak_evidence`` is off."""
+    why = high_value_reason(session, user)
+    if why is not None:
+        return TwoPerson(why, "confirm_high_value", "admin")
+    if report.strength == "weak" and get_settings().two_person_weak_evidence:
+        return TwoPerson(WEAK_EVIDENCE_REASON, "decide", "staff member")
+    return None
+
+
 def _first_approval(session: Session, ticket: Ticket) -> AuditEvent | None:
     """The pending first approval, if it was given on the ticket as it is now (any change
     since, such as a new email, voids it: the confirmer must see what the approver saw)."""
@@ -112,14 +139,15 @@ def _hold_for_confirmation(
     ticket: Ticket,
     *,
     member: StaffIdentity,
-    why: str,
+    rule: TwoPerson,
     report: VerificationReport,
     override: str | None,
     now: datetime,
     clock: Clock,
 ) -> Decision:
-    """First approval of a high-value reset: flag the ticket, record who approved on which
-    version, change no account. A different admin must confirm (``approve_ticket`` again)."""
+    """First approval of a two-person reset: flag the ticket, record who approved on which
+    version, change no account. A different staff member allowed ``rule.confirm_action``
+    must confirm (``approve_ticket`` again)."""
     transition(
         session,
         ticket,
@@ -128,8 +156,8 @@ def _hold_for_confirmation(
         now=now,
         values={
             "flagged": True,
-            "flag_reason": f"High-value account ({why}): approved by {member.username}, "
-            "awaiting confirmation by a different admin.",
+            "flag_reason": f"Two-person approval ({rule.why}): approved by "
+            f"{member.username}, awaiting confirmation by a different {rule.confirmer}.",
         },
     )
     store_report(session, report)
@@ -141,7 +169,7 @@ def _hold_for_confirmation(
         ticket_id=ticket.id,
         details={
             "version": ticket.version,
-            "reason": why,
+            "reason": rule.why,
             "strength": report.strength,
             "override_reason": override,
         },
@@ -155,6 +183,7 @@ def _hold_for_confirmation(
         version=ticket.version,
         strength=report.strength,
         override_reason=override,
+        first_approval_by=member.actor,
     )
 
 
@@ -174,9 +203,12 @@ def approve_ticket(
     """Approve on strong evidence (or weak evidence with ``reason`` as the recorded
     override): reset the account's 2FA, revoke the access tokens the ticket exposed, mark
     the ticket approved, audit it and queue the approval email(s). ``staff`` must be an
-    active agent or admin. A staff or high-value account takes two people: the first
-    approval only flags the ticket (status ``awaiting_confirmation``) and a different admin
-    confirms by approving it again. Raises ``Forbidden``, ``InsufficientEvidence``,
+    active agent or admin. A staff or high-value account (and weak evidence, see
+    ``two_person_rule``) takes two people: the first approval only flags the ticket (status
+    ``awaiting_confirmation``) and a different staff member confirms by approving it again;
+    the same person never does both. With a cooling-off (``reset_cooling_off_hours`` > 0)
+    the 2FA reset is scheduled, not done: the owner is emailed a cancel link and a worker
+    applies it when due (``pending_resets``). Raises ``Forbidden``, ``InsufficientEvidence``,
     ``TicketAlreadyDecided``, ``TicketLocked``, ``TicketChanged``."""
     now = clock()
     member = authorize(session, staff, "decide")
@@ -191,15 +223,15 @@ def approve_ticket(
     _approvable(report, override)
     user = session.get(User, report.user_id)
     confirmation: dict[str, Any] = {}
-    why = high_value_reason(session, user)
-    if why is not None:
+    rule = two_person_rule(session, user, report)
+    if rule is not None:
         first = _first_approval(session, ticket)
         if first is None:
             return _hold_for_confirmation(
                 session,
                 ticket,
                 member=member,
-                why=why,
+                rule=rule,
                 report=report,
                 override=override,
                 now=now,
@@ -207,11 +239,14 @@ def approve_ticket(
             )
         if first.actor == member.actor:
             raise Forbidden(
-                f"{why}: you gave the first approval; a different admin must confirm it."
+                f"{rule.why}: you gave the first approval; a different {rule.confirmer} "
+                "must confirm it."
             )
-        authorize(session, member, "confirm_high_value")
+        authorize(session, member, rule.confirm_action)
         override = override or (first.details or {}).get("override_reason")
-        confirmation = {"first_approval_by": first.actor, "high_value": why}
+        confirmation = {"first_approval_by": first.actor, "two_person": rule.why}
+        if rule.confirm_action == "confirm_high_value":
+            confirmation["high_value"] = rule.why
     transition(
         session,
         ticket,
@@ -230,9 +265,11 @@ def approve_ticket(
     store_report(session, report)
     actor = f"staff:{staff}"
     tokens = _exposed_tokens(session, report)
-    reset_two_factor(
-        session, user=user, actor=actor, ticket_id=ticket_id, notify=False, clock=clock
-    )
+    delayed = cooling_off().total_seconds() > 0
+    if not delayed:
+        reset_two_factor(
+            session, user=user, actor=actor, ticket_id=ticket_id, notify=False, clock=clock
+        )
     for token in tokens:
         revoke_token(
             session,
@@ -259,17 +296,25 @@ def approve_ticket(
         },
         clock=clock,
     )
-    queued = [
-        emails.queue_ticket_email(
-            session,
-            ticket,
-            template="approved",
-            to=user.email,
-            context=emails.approved_context(ticket, user, tokens),
-            user_id=user.id,
-            clock=clock,
+    pending = None
+    queued: list[OutboxEmail] = []
+    if delayed:
+        pending, notice = schedule_reset(
+            session, ticket=ticket, user=user, actor=actor, clock=clock
         )
-    ]
+        queued.append(notice)
+    else:
+        queued.append(
+            emails.queue_ticket_email(
+                session,
+                ticket,
+                template="approved",
+                to=user.email,
+                context=emails.approved_context(ticket, user, tokens),
+                user_id=user.id,
+                clock=clock,
+            )
+        )
     if ticket.requester_email.lower() != user.email:
         queued.append(
             emails.queue_ticket_email(
@@ -292,6 +337,8 @@ def approve_ticket(
         override_reason=override,
         revoked_token_ids=[t.id for t in tokens],
         email_ids=[e.id for e in queued],
+        reset_due_at=pending.due_at if pending else None,
+        first_approval_by=confirmation.get("first_approval_by"),
     )
 
 

@@ -57,6 +57,15 @@ def sample_context(name: str) -> dict[str, Any]:
         "recovery_codes_regenerated": lambda: _security({"recovery_codes": 16}),
         "recovery_code_used": lambda: _security({"remaining": 3}),
         "two_factor_reset": lambda: _security({"ticket_id": 1042}),
+        "two_factor_reset_cancelled": lambda: _security({"ticket_id": 1042}),
+        "two_factor_reset_pending": lambda: {
+            "ticket_id": 1042,
+            "username": "ada-lovelace",
+            "due_at": "2026-11-29 12:00 UTC",
+            "cancel_url": f"{settings.portal_url}/cancel-reset?token=SAMPLE-NOT-A-TOKEN",
+            "hub_url": settings.hub_url,
+            "support_address": settings.support_address,
+        },
         "second_factor_failures": lambda: _security({"failures": 4, "kind": "totp"}),
         "password_changed": lambda: _security({"method": "email+totp"}),
         "recovery_codes_replaced_over_ssh": lambda: _security(

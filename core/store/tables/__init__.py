@@ -7,6 +7,7 @@ from core.store.tables.audit import AuditEvent
 from core.store.tables.inbound import InboundMessage
 from core.store.tables.outbox import OutboxEmail
 from core.store.tables.password_reset import PasswordResetLink
+from core.store.tables.pending_resets import PendingReset
 from core.store.tables.staff import StaffMember
 from core.store.tables.staff_sessions import StaffSession
 from core.store.tables.stats import TicketDayCount, TicketDurationBucket, TicketEvidenceKindDay
@@ -23,6 +24,7 @@ __all__ = [
     "InboundMessage",
     "OutboxEmail",
     "PasswordResetLink",
+    "PendingReset",
     "PasswordThrottle",
     "RecoveryCode",
     "SecondFactorThrottle",
