@@ -218,14 +218,16 @@ def approve_ticket(
     )
     if _approved_before(session, ticket_id):
         raise TicketAlreadyDecided(ticket_id, "approved")
+    first = _first_approval(session, ticket)
     override = (reason or "").strip() or None
+    if first is not None:  # the confirmer confirms the first approver's override
+        override = override or (first.details or {}).get("override_reason")
     report = compute_report(session, ticket, clock=clock)
     _approvable(report, override)
     user = session.get(User, report.user_id)
     confirmation: dict[str, Any] = {}
     rule = two_person_rule(session, user, report)
     if rule is not None:
-        first = _first_approval(session, ticket)
         if first is None:
             return _hold_for_confirmation(
                 session,
@@ -243,7 +245,6 @@ def approve_ticket(
                 "must confirm it."
             )
         authorize(session, member, rule.confirm_action)
-        override = override or (first.details or {}).get("override_reason")
         confirmation = {"first_approval_by": first.actor, "two_person": rule.why}
         if rule.confirm_action == "confirm_high_value":
             confirmation["high_value"] = rule.why
