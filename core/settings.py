@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     support_name: str = "Hugging Face Support"
     hub_url: str = "https://huggingface.co"
     sshsig_namespace: str = "2fa-recovery@huggingface.co"
+    trusted_authserv_ids: str = Field(
+        "",
+        description="Comma list of the authserv-ids of our own receivers (the first word of "
+        "the Authentication-Results headers they add). Their SPF/DKIM/DMARC results are "
+        "shown per message, and a DMARC result short of a pass flags the ticket. Empty: "
+        "nothing is trusted, results read 'not checked' and nothing is flagged for it.",
+    )
     portal_url: str = Field(
         "http://localhost:8502", description="The account portal's public URL (reset links)."
     )

@@ -137,8 +137,10 @@ def verify_new(
     tickets: list[NewTicket],
     evidence: list[list[EvidenceItem]],
     clock: Clock,
+    senders: list[dict[str, Any] | None],
 ) -> None:
-    """Verify each new ticket (``evidence`` per ticket). The accounts every ticket names
+    """Verify each new ticket (``evidence`` and its first message's ``senders`` entry per
+    ticket). The accounts every ticket names
     are fetched in one query; a ticket that names no account gets its report without further
     queries (no evidence can be checked), the others go through ``verify_ticket`` on the
     stored rows, and the inserted values follow what it changed."""
@@ -150,13 +152,20 @@ def verify_new(
     ] + [e.value for items in evidence for e in items if e.kind.startswith("claimed_")]
     users = find_users(session, logins)
     report_rows = []
-    for ticket, items in zip(tickets, evidence, strict=True):
+    for ticket, items, sender in zip(tickets, evidence, senders, strict=True):
         claimed = [e for e in items if e.kind.startswith("claimed_")]
-        report = compute_report(session, ticket, clock=clock, users=users, evidence=claimed)  # type: ignore[arg-type]
+        report = compute_report(
+            session,
+            ticket,  # type: ignore[arg-type]  (reads only columns)
+            clock=clock,
+            users=users,
+            evidence=claimed,  # type: ignore[arg-type]
+            senders=[sender],
+        )
         if report.user_id is not None or report.strength != ticket.evidence_strength:
             stored = session.get(Ticket, ticket.id)
             assert stored is not None
-            verify_ticket(session, stored, clock=clock, new=True, users=users)
+            verify_ticket(session, stored, clock=clock, new=True, users=users, senders=[sender])
             ticket.user_id, ticket.evidence_strength = stored.user_id, stored.evidence_strength
             continue
         report_rows.append(

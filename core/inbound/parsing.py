@@ -85,6 +85,8 @@ class ParsedMessage:
     reply, forwarded message, signature or newsletter footer."""
     notes: list[str] = field(default_factory=list)
     """Where a bound made the reading simpler than the full one (for staff)."""
+    authentication_results: list[str] = field(default_factory=list)
+    """The ``Authentication-Results`` values, topmost first (``authenticity`` reads them)."""
 
     @property
     def thread_ids(self) -> list[str]:
@@ -431,6 +433,7 @@ def parse_message(raw: bytes, *, max_bytes: int) -> ParsedMessage:
         sender_problem=sender.problem,
         own_text=own_text(body),
         notes=walker.notes,
+        authentication_results=raw_headers.get("authentication-results", []),
     )
     if not sender.addr and classify(parsed).kind == "request":
         raise UnparseableMessage(sender.problem or "no sender address (From) could be read")

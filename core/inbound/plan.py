@@ -121,6 +121,9 @@ def _plan(
     plan = Plan(prep, source, where.inbound_id, "threaded", how, how=how, attach=True)
     _join(plan, target)
     if target is not None and is_requester_of(plan, parsed.from_addr):
+        plan.flag_reason = _risk(prep, "A reply")
+        if plan.flag_reason:
+            plan.reason = f"{how}; {plan.flag_reason}"
         return plan
     plan.status, plan.reason, plan.ticket, plan.opener = "ticket", None, None, None
     reasons = []
@@ -134,11 +137,20 @@ def _plan(
         )
     if parsed.sender_problem:
         reasons.append(f"Sender address: {parsed.sender_problem}")
+    risk = _risk(prep, "The first message")
+    if risk:
+        reasons.append(risk)
     plan.flag_reason = "; ".join(reasons) or None
     plan.reason = plan.flag_reason
     plan.opener = plan
     plan.acknowledge = parsed.sender_problem is None and may_acknowledge(parsed.from_addr)
     return plan
+
+
+def _risk(prep: Prepared, what: str) -> str | None:
+    """Why this request's sender is not authenticated, if it is not (a reply still threads:
+    the flag on its ticket and report keeps it from joining quietly)."""
+    return prep.authenticity.risk(what) if prep.authenticity else None
 
 
 def _join(plan: Plan, target: Target | None) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from core.accounts.tokens import redact_tokens
+from core.inbound.authenticity import sender_authenticity, trusted_ids
 from core.inbound.evidence import EvidenceItem, extract_evidence
 from core.inbound.parsing import (
     Attachment,
@@ -21,6 +22,7 @@ from core.inbound.parsing import (
 from core.inbound.redaction import redact_raw
 from core.inbound.storage import content_hash, synthetic_message_id
 from core.settings import get_settings
+from core.verification.sender_authenticity import SenderAuthenticity
 
 
 @dataclass
@@ -36,6 +38,8 @@ class Prepared:
     reason: str | None = None
     """Why it could not be parsed (then it is quarantined)."""
     content_digest: str | None = None
+    authenticity: SenderAuthenticity | None = None
+    """SPF/DKIM/DMARC from our trusted receivers' headers; None when unparsed."""
 
 
 def storable(text: str) -> str:
@@ -127,7 +131,17 @@ def prepare(raw: bytes) -> Prepared:
         evidence=evidence,
         reason=storable(redact_tokens(reason)) if reason else None,
         content_digest=content_digest(parsed) if parsed else None,
+        authenticity=_authenticity(parsed, settings.trusted_authserv_ids),
     )
+
+
+def _authenticity(parsed: ParsedMessage | None, setting: str) -> SenderAuthenticity | None:
+    if parsed is None:
+        return None
+    found = sender_authenticity(parsed.authentication_results, trusted_ids(setting))
+    if found.authserv_id is not None:
+        found = replace(found, authserv_id=storable(found.authserv_id)[:255])
+    return found
 
 
 def prepare_all(raws: list[bytes]) -> list[Prepared]:

@@ -76,7 +76,13 @@ def write(session: Session, plans: list[Plan], clock: Clock) -> list[IngestOutco
             plan.ticket_id = plan.follows.ticket_id
     replied = _record_replies(session, [p for p in plans if p.status == "threaded"], clock)
     _attach(session, [p for p in plans if p.attach], now)
-    verify_new(session, new, [p.prep.evidence for p in openers], clock)
+    verify_new(
+        session,
+        new,
+        [p.prep.evidence for p in openers],
+        clock,
+        [a.as_dict() if (a := p.prep.authenticity) else None for p in openers],
+    )
     for ticket in replied:
         verify_ticket(session, ticket, clock=clock)
     _acknowledge(
@@ -116,6 +122,9 @@ def _record_replies(session: Session, plans: list[Plan], clock: Clock) -> list[T
         named = claims(plan.prep.evidence)
         ticket.claimed_username = ticket.claimed_username or named.get("claimed_username")
         ticket.claimed_email = ticket.claimed_email or named.get("claimed_email")
+        if plan.flag_reason and plan.flag_reason not in (ticket.flag_reason or ""):
+            ticket.flagged = True
+            ticket.flag_reason = "; ".join(filter(None, [ticket.flag_reason, plan.flag_reason]))
         tickets[ticket.id] = ticket  # type: ignore[index]
     return list(tickets.values())
 
@@ -136,6 +145,7 @@ def _attach(session: Session, plans: list[Plan], now) -> None:
                 "outbox_email_id": None,
                 "direction": "in",
                 "created_at": now,
+                "sender_auth": auth.as_dict() if (auth := plan.prep.authenticity) else None,
             }
         )
     ids = insert_rows_returning_ids(session, MESSAGES, rows)

@@ -19,6 +19,7 @@ from core.tickets.notes import list_notes
 from core.tickets.reading import get_ticket
 from core.tickets.status import TicketStatus
 from core.verification import VerificationReport, compute_report
+from core.verification.sender_authenticity import SenderAuthenticity
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,9 @@ class MessageView:
     body: str
     attachments: tuple[str, ...]
     at: datetime
+    authenticity: str | None = None
+    """SPF/DKIM/DMARC in plain words for the requester's mail; None for ours and for mail
+    stored before they were read."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,7 @@ def ticket_view(session: Session, ticket_id: int, *, clock: Clock = system_clock
             body=redact_tokens(m.body_text),
             attachments=tuple(str(a.get("filename") or "(no name)") for a in m.attachments),
             at=m.created_at,
+            authenticity=_authenticity(m.sender_auth),
         )
         for m, to_addr in rows
     ]
@@ -102,7 +107,8 @@ def ticket_view(session: Session, ticket_id: int, *, clock: Clock = system_clock
             select(Evidence).where(Evidence.ticket_id == ticket_id).order_by(col(Evidence.id))
         )
     ]
-    report = compute_report(session, ticket, clock=clock)
+    senders = [m.sender_auth for m, _ in rows if m.direction == "in"]
+    report = compute_report(session, ticket, clock=clock, senders=senders)
     return TicketView(
         id=ticket.id,
         subject=redact_tokens(ticket.subject),
@@ -126,3 +132,8 @@ def ticket_view(session: Session, ticket_id: int, *, clock: Clock = system_clock
         report=report,
         account=account_snapshot(session, report.user_id, now=now) if report.user_id else None,
     )
+
+
+def _authenticity(stored: dict | None) -> str | None:
+    auth = SenderAuthenticity.from_dict(stored)
+    return auth.words() if auth else None

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 from sqlmodel import Session, select
 
 from core.accounts.ssh_keys import list_ssh_keys
 from core.clock import Clock, system_clock
 from core.settings import get_settings
-from core.store.tables import Evidence, Ticket, User, VerificationReportRow
+from core.store.tables import Evidence, Ticket, TicketMessage, User, VerificationReportRow
 from core.store.tables.tickets import OPEN_STATUSES
 from core.tickets.challenge import challenge_text
 from core.verification.accounts import resolve_account
@@ -22,6 +23,7 @@ from core.verification.report import (
     overall_strength,
     recommend,
 )
+from core.verification.sender_authenticity import authenticity_flags
 from core.verification.signatures import SignatureRejected, verify_signature
 from core.verification.tokens import check_token
 
@@ -29,6 +31,17 @@ from core.verification.tokens import check_token
 def ticket_evidence(session: Session, ticket_id: int) -> list[Evidence]:
     return list(
         session.exec(select(Evidence).where(Evidence.ticket_id == ticket_id).order_by(Evidence.id))
+    )
+
+
+def senders_of(session: Session, ticket_id: int) -> list[dict[str, Any] | None]:
+    """The stored sender authenticity of the ticket's inbound messages, oldest first."""
+    return list(
+        session.exec(
+            select(TicketMessage.sender_auth)
+            .where(TicketMessage.ticket_id == ticket_id, TicketMessage.direction == "in")
+            .order_by(TicketMessage.id)
+        )
     )
 
 
@@ -65,17 +78,20 @@ def compute_report(
     clock: Clock = system_clock,
     users: Mapping[str, User | None] | None = None,
     evidence: Sequence[Evidence] | None = None,
+    senders: Sequence[dict[str, Any] | None] | None = None,
 ) -> VerificationReport:
     """The report for ``ticket`` as of now; reads only. ``users`` is a ``find_users`` result
-    covering the ticket's claims and sender, and ``evidence`` the ticket's evidence rows,
-    when the caller already has them for a whole batch."""
+    covering the ticket's claims and sender, ``evidence`` the ticket's evidence rows and
+    ``senders`` its ``senders_of``, when the caller already has them for a whole batch."""
     now = clock()
     if evidence is None:
         evidence = ticket_evidence(session, ticket.id)
+    if senders is None:
+        senders = senders_of(session, ticket.id)
     resolution = resolve_account(session, ticket, evidence, users)
     user = resolution.user
     checks = list(resolution.checks)
-    flags = list(resolution.flags)
+    flags = list(resolution.flags) + authenticity_flags(senders)
     exposed: list[int] = []
     elsewhere: set[int] = set()
 
@@ -141,6 +157,7 @@ def verify_ticket(
     clock: Clock = system_clock,
     new: bool = False,
     users: Mapping[str, User | None] | None = None,
+    senders: Sequence[dict[str, Any] | None] | None = None,
 ) -> VerificationReport:
     """Recompute the report (call it whenever evidence arrives). On an open ticket it also
     stores the resolved account and strength on the ticket and, when the outcome changed,
@@ -148,8 +165,8 @@ def verify_ticket(
     keeps the report its decision was based on. ``new`` says the ticket was created in this
     transaction, so it has no stored report to compare with, and its rows may wait for the
     caller's next flush (ingestion verifies thousands of new tickets per transaction).
-    ``users``: see ``compute_report``."""
-    report = compute_report(session, ticket, clock=clock, users=users)
+    ``users``, ``senders``: see ``compute_report``."""
+    report = compute_report(session, ticket, clock=clock, users=users, senders=senders)
     if ticket.status in OPEN_STATUSES:
         if (ticket.user_id, ticket.evidence_strength) != (report.user_id, report.strength):
             ticket.user_id = report.user_id

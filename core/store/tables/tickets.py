@@ -91,6 +91,11 @@ class TicketMessage(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    sender_auth: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True))
+    )
+    """SPF/DKIM/DMARC of an inbound message as our trusted receiver stamped them
+    (``SenderAuthenticity.as_dict``); None for our own mail and older messages."""
 
 
 class Evidence(SQLModel, table=True):
