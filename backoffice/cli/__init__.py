@@ -48,6 +48,10 @@ LazyRootGroup.registry = {
     ),
     "mail": Subcommand("Email templates and the local mail capture.", "backoffice.cli.mail:app"),
     "outbox": Subcommand("The outgoing mail queue.", "backoffice.cli.outbox:app"),
+    "resets": Subcommand(
+        "Apply approved 2FA resets whose cooling-off has ended (`resets run`).",
+        "backoffice.cli.resets:app",
+    ),
     "worker": Subcommand(
         "Run the outbox sender and every enabled mail source in one long-running process.",
         "backoffice.cli.worker:worker",

@@ -75,6 +75,19 @@ def _print_decision(decision: Decision, as_json: bool) -> None:
         ),
         highlight=False,
     )
+    if decision.status == "awaiting_confirmation":
+        console.print(
+            "Nothing changed yet: a different staff member must confirm with `tickets approve`.",
+            highlight=False,
+        )
+    if decision.first_approval_by and decision.status == "approved":
+        console.print(literal(f"First approval by {decision.first_approval_by}."), highlight=False)
+    if decision.reset_due_at is not None:
+        console.print(
+            f"The 2FA reset takes effect at {decision.reset_due_at:%Y-%m-%d %H:%M} UTC unless "
+            "the owner cancels it with the emailed link.",
+            highlight=False,
+        )
 
 
 def _decide(service: Callable[..., Decision], db: str | None, as_json: bool, **kwargs) -> None:
@@ -108,7 +121,9 @@ def approve(
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
-    """Approve: reset the account's 2FA, revoke exposed tokens, queue the emails."""
+    """Approve: reset the account's 2FA (after the cooling-off, BACKOFFICE_RESET_COOLING_OFF_HOURS),
+    revoke exposed tokens, queue the emails; weak evidence or a high-value account waits for
+    a second staff member's approval."""
     from core.decisions import approve_ticket
 
     _decide(

@@ -182,6 +182,52 @@ class MaildirService:
         return {"path": str(self.path), "seen": self.report.seen}
 
 
+class ResetsService:
+    """Applies approved 2FA resets once their cooling-off ends; any number of these may run
+    against one database (each reset is applied once, by a conditional UPDATE)."""
+
+    kind = "resets"
+
+    def __init__(
+        self, engine: Engine, *, interval: float, batch_size: int = 100, clock: Clock = system_clock
+    ):
+        self.engine, self.interval, self.clock = engine, interval, clock
+        self.batch_size = batch_size
+        self.database = Dependency("database", log, Backoff(base=1.0, cap=max(interval, 1.0)))
+        self.applied = 0
+
+    def describe(self) -> str:
+        return f"2FA resets due, every {self.interval:g} s"
+
+    def start(self) -> None:
+        pass
+
+    def run(self, stop: threading.Event) -> None:
+        from core.decisions.pending_resets import apply_due_resets  # the decision rules, not
+        # the mail pipeline's imports: loaded only by a worker that applies resets
+
+        while not stop.is_set():
+            try:
+                applied = apply_due_resets(self.engine, clock=self.clock, limit=self.batch_size)
+            except Exception as exc:
+                if not is_transient_database_error(exc):
+                    raise
+                stop.wait(self.database.failed(exc))
+                continue
+            self.database.ok()
+            self.applied += applied
+            if applied:
+                log.info("applied %d 2FA reset(s)", applied)
+            if applied < self.batch_size:
+                stop.wait(self.interval)
+
+    def degraded(self) -> str | None:
+        return self.database.name if self.database.down else None
+
+    def details(self) -> Mapping[str, Any]:
+        return {"applied": self.applied}
+
+
 def imap_config_from(settings: Settings) -> ImapConfig:
     if not (settings.imap_user and settings.imap_password):
         raise InvalidInput("IMAP needs BACKOFFICE_IMAP_USER and BACKOFFICE_IMAP_PASSWORD.")
@@ -201,12 +247,15 @@ def services_from_settings(
     engine: Engine, settings: Settings | None = None, *, clock: Clock = system_clock
 ) -> list[Service]:
     """What ``backoffice worker`` runs: the outbox sender unless ``worker_outbox`` is off,
-    the SMTP receiver when ``smtpd_port`` is set, IMAP when ``imap_host`` is set, a Maildir
-    when ``maildir_watch`` is set."""
+    the due 2FA resets with it unless ``worker_resets`` is off, the SMTP receiver when
+    ``smtpd_port`` is set, IMAP when ``imap_host`` is set, a Maildir when ``maildir_watch``
+    is set."""
     s = settings or get_settings()
     services: list[Service] = []
     if s.worker_outbox:
         services.append(OutboxService(engine, settings=s, clock=clock))
+        if s.worker_resets:
+            services.append(ResetsService(engine, interval=s.resets_poll_seconds, clock=clock))
     if s.smtpd_port:
         services.append(
             SmtpReceiverService(

@@ -38,7 +38,7 @@ class Service(Protocol):
     """One long-running job (a mail source, the outbox sender)."""
 
     kind: str
-    """Heartbeat kind: ``outbox-sender``, ``smtpd``, ``imap``, ``maildir``."""
+    """Heartbeat kind: ``outbox-sender``, ``resets``, ``smtpd``, ``imap``, ``maildir``."""
 
     def describe(self) -> str:
         """One phrase for the start-up line (no secret)."""

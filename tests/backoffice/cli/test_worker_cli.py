@@ -68,7 +68,7 @@ def test_worker_runs_every_enabled_source_and_stops_cleanly(engine, db_url, tmp_
             60,
             "the three acknowledgements sent",
         )
-        kinds = {"worker", "outbox-sender", "smtpd", "imap", "maildir"}
+        kinds = {"worker", "outbox-sender", "resets", "smtpd", "imap", "maildir"}
         wait_until(lambda: set(_heartbeats(engine)) == kinds, 30, "every heartbeat")
         assert set(_heartbeats(engine).values()) == {"running"}
         assert worker.terminate() == 0, worker.output()
