@@ -5,8 +5,10 @@ Anyone can write an ``Authentication-Results`` header, so only those whose auths
 in ``trusted_authserv_ids`` count, and only the topmost run of them: our receiver adds its
 headers above everything the sender wrote, so the first trusted header from the top is
 ours, the trusted headers right below it are too (one per filter: SPF, DKIM, DMARC), and an
-untrusted header after them marks where mail from further away begins. Per method the
-topmost result wins, so a forged header below ours cannot overturn what ours said. Pure
+untrusted header after them marks where mail from further away begins. Each method is read
+from the topmost header that reports it, so a forged header below ours cannot overturn or
+add to what ours said (RFC 8601 section 5 asks the receiver to remove look-alikes of its
+own id that arrive from outside: if ours never reports a method, one below could). Pure
 (no database): ``prepare`` computes it in the parse process."""
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ def sender_authenticity(headers: Sequence[str], trusted: Iterable[str]) -> Sende
     if not trusted:
         return SenderAuthenticity(UNKNOWN, UNKNOWN, UNKNOWN, None)
     found: dict[str, str] = {}
-    dkim: list[str] = []
     authserv_id = None
     for value in headers:
         parsed = _parse(value)
@@ -43,14 +44,13 @@ def sender_authenticity(headers: Sequence[str], trusted: Iterable[str]) -> Sende
                 break  # below our receiver's run: further away, maybe the sender's own
             continue  # added above ours, by a hop after our receiver
         authserv_id = authserv_id or parsed.authserv_id
+        here: dict[str, list[str]] = {}
         for result in parsed.results:
-            method, outcome = str(result.method).lower(), str(result.result).lower()
-            if method == "dkim":
-                dkim.append(outcome)
-            elif method in METHODS:
-                found.setdefault(method, outcome)
-    if dkim:
-        found["dkim"] = "pass" if "pass" in dkim else dkim[0]
+            method = str(result.method).lower()
+            if method in METHODS and method not in found:
+                here.setdefault(method, []).append(str(result.result).lower()[:32])
+        for method, outcomes in here.items():  # one result per method, a DKIM pass of any
+            found[method] = "pass" if "pass" in outcomes else outcomes[0]  # signature wins
     return SenderAuthenticity(
         found.get("spf", ABSENT), found.get("dkim", ABSENT), found.get("dmarc", ABSENT), authserv_id
     )
