@@ -45,9 +45,19 @@ LOST_EVERYTHING = st.Page(
     icon=":material/support:",
     url_path="lost-everything",
 )
+CANCEL_RESET = st.Page(
+    "views/cancel_reset.py",
+    title="Cancel a 2FA reset",
+    icon=":material/block:",
+    url_path="cancel-reset",
+)
 
 page = st.navigation(
-    {"Account": [SIGN_IN, FORGOT_PASSWORD], "Settings": [AUTHENTICATION], "Help": [LOST_EVERYTHING]}
+    {
+        "Account": [SIGN_IN, FORGOT_PASSWORD],
+        "Settings": [AUTHENTICATION],
+        "Help": [LOST_EVERYTHING, CANCEL_RESET],
+    }
 )
 
 with st.sidebar:
