@@ -10,6 +10,7 @@ import streamlit as st
 from backoffice.markdown_text import literal
 from backoffice.staff import format
 from core.accounts.snapshot import AccountSnapshot
+from core.decisions.approval_state import ApprovalState
 from core.inbound.evidence_kind import EvidenceKind
 from core.tickets.views import EvidenceView, MessageView, NoteView, TicketView
 from core.verification import VerificationReport
@@ -128,3 +129,33 @@ def notes(items: list[NoteView]) -> None:
     for note in items:
         st.caption(f"{literal(note.author)} · {format.when(note.at)}")
         st.text(note.body)
+
+
+def approval(state: ApprovalState | None) -> None:
+    """Who approved and who confirmed, and the scheduled 2FA reset: when it takes effect,
+    or that it took effect or the owner cancelled it."""
+    if state is None:
+        return
+    st.subheader("Approval")
+    if state.reason:
+        st.text(f"Two people: {state.reason}")
+    if state.asked_by:
+        st.text(f"Approved first by {state.asked_by} on {format.when(state.asked_at)}")
+        st.text(f"Confirmed by {state.confirmed_by or '— waiting for a different staff member'}")
+    reset = state.reset
+    if reset is None:
+        return
+    if reset.status == "pending":
+        st.info(
+            f"2FA reset pending: takes effect on {format.when(reset.due_at)} unless the owner "
+            "cancels it with the emailed link.",
+            icon=":material/schedule:",
+        )
+    elif reset.status == "applied":
+        st.text(f"2FA reset applied on {format.when(reset.applied_at)}")
+    else:
+        st.warning(
+            f"2FA reset cancelled by the owner on {format.when(reset.cancelled_at)}: it will "
+            "not apply.",
+            icon=":material/block:",
+        )

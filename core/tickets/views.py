@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
@@ -20,6 +21,9 @@ from core.tickets.reading import get_ticket
 from core.tickets.status import TicketStatus
 from core.verification import VerificationReport, compute_report
 from core.verification.sender_authenticity import SenderAuthenticity
+
+if TYPE_CHECKING:
+    from core.decisions.approval_state import ApprovalState
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,8 @@ class TicketView:
     notes: list[NoteView]
     report: VerificationReport
     account: AccountSnapshot | None
+    approval: ApprovalState | None = None
+    """Who approved, who confirmed, and the 2FA reset it scheduled (None: nobody yet)."""
 
     @property
     def is_open(self) -> bool:
@@ -107,6 +113,8 @@ def ticket_view(session: Session, ticket_id: int, *, clock: Clock = system_clock
             select(Evidence).where(Evidence.ticket_id == ticket_id).order_by(col(Evidence.id))
         )
     ]
+    from core.decisions.approval_state import approval_state  # decisions build on tickets
+
     senders = [m.sender_auth for m, _ in rows if m.direction == "in"]
     report = compute_report(session, ticket, clock=clock, senders=senders)
     return TicketView(
@@ -131,6 +139,7 @@ def ticket_view(session: Session, ticket_id: int, *, clock: Clock = system_clock
         ],
         report=report,
         account=account_snapshot(session, report.user_id, now=now) if report.user_id else None,
+        approval=approval_state(session, ticket_id),
     )
 
 

@@ -254,6 +254,7 @@ with left:
 with right:
     ticket_panels.report(view.report)
     ticket_panels.account(view.account)
+    ticket_panels.approval(view.approval)
     if not view.is_open:
         decided(view)
     elif not can_decide(staff.role):
