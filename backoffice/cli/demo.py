@@ -111,6 +111,15 @@ def _print_welcome(world: DemoWorld, *, host: str, port: int, portal_port: int) 
     )
     for name, outcome in world.ingested.items():
         console.print(f"  {name}: {outcome}", highlight=False, soft_wrap=True)
+    if world.decisions:
+        console.print(
+            f"Under way: #{world.decisions.pending_reset_ticket} approved, its 2FA reset waits "
+            "a day (the owner's 'not you?' email with the cancel link is on the Mail page); "
+            f"#{world.decisions.awaiting_second_approver} has a first approval by kim and "
+            "waits for a second approver (you).",
+            highlight=False,
+            soft_wrap=True,
+        )
     console.print(
         "DEMO ONLY: these credentials are public. Ctrl+C stops everything.", style="yellow"
     )
@@ -140,6 +149,7 @@ def demo(
         "BACKOFFICE_SMTP_SSL": "false",
         "BACKOFFICE_CAPTURE_DIR": str(capture_dir),
         "BACKOFFICE_DATA_DIR": str(data_dir),
+        "BACKOFFICE_RESET_COOLING_OFF_HOURS": "0",  # the demo's approvals reset at once
     }
     os.environ.update(env)
     get_settings.cache_clear()

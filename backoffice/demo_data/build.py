@@ -1,7 +1,8 @@
 """Build the demo database from the shipped data: Hub accounts with 2FA, SSH keys made by
 ``ssh-keygen`` and tokens issued by the core, a staff member, and the demo inbox ingested
 through the real pipeline (placeholders filled with this run's keys, tokens and a real
-signature of the ticket's challenge), then every ticket verified."""
+signature of the ticket's challenge), then every ticket verified, and two decisions already
+under way (``decisions``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from backoffice.demo_data import ACCOUNTS_FILE, INBOX_DIR
+from backoffice.demo_data.decisions import DemoDecisions, make_demo_decisions
 from core.accounts.ssh_keys import add_ssh_key
 from core.accounts.tokens import issue_token, revoke_token
 from core.accounts.users import create_user
@@ -47,6 +49,8 @@ class DemoWorld:
     """Sender's account name → ticket number."""
     ingested: dict[str, str] = field(default_factory=dict)
     """Inbox file → what became of it, in words ("opened ticket #1", "a bounce: recorded")."""
+    decisions: DemoDecisions | None = None
+    """A reset waiting out its cooling-off and a ticket waiting for a second approver."""
 
 
 class _Keys:
@@ -158,6 +162,7 @@ def build_demo(engine: Engine, *, staff_password: str, clock: Clock = system_clo
                 return keys.sign(a, name, text)
             raise ValueError(f"unknown demo placeholder {match.group(0)}")
 
+        decision_key = keys.generate("grace", "laptop")
         paths = sorted(INBOX_DIR.glob("*.eml"))
         for i, path in enumerate(paths):
             raw = PLACEHOLDER_RE.sub(fill, path.read_text()).encode()
@@ -170,4 +175,7 @@ def build_demo(engine: Engine, *, staff_password: str, clock: Clock = system_clo
     with session_scope(engine) as s:
         for ticket in list_tickets(s, limit=1000):
             verify_ticket(s, ticket, clock=clock)
+    world.decisions = make_demo_decisions(
+        engine, public_key=decision_key, history=history, clock=clock
+    )
     return world

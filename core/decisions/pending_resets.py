@@ -82,6 +82,7 @@ def schedule_reset(
     ticket: Ticket,
     user: User,
     actor: str,
+    delay: timedelta,
     clock: Clock = system_clock,
 ) -> tuple[PendingReset, OutboxEmail]:
     """In the approval's transaction: store the pending reset, audit it and email the owner's
@@ -93,7 +94,7 @@ def schedule_reset(
         ticket_id=ticket.id,
         approved_by=actor,
         created_at=now,
-        due_at=now + cooling_off(),
+        due_at=now + delay,
         cancel_token_hash=cancel_token_hash(token),
     )
     session.add(reset)

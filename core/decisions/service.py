@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, select
@@ -14,7 +14,8 @@ from core.accounts.tokens import revoke_token
 from core.audit import record_event
 from core.clock import Clock, system_clock
 from core.decisions import emails
-from core.decisions.pending_resets import cooling_off, schedule_reset
+from core.decisions.pending_resets import cooling_off as configured_cooling_off
+from core.decisions.pending_resets import schedule_reset
 from core.decisions.transitions import load_actionable, transition
 from core.errors import (
     Forbidden,
@@ -198,6 +199,7 @@ def approve_ticket(
     staff: StaffRef,
     reason: str | None = None,
     expected_version: int | None = None,
+    cooling_off: timedelta | None = None,
     clock: Clock = system_clock,
 ) -> Decision:
     """Approve on strong evidence (or weak evidence with ``reason`` as the recorded
@@ -208,8 +210,9 @@ def approve_ticket(
     ``awaiting_confirmation``) and a different staff member confirms by approving it again;
     the same person never does both. With a cooling-off (``reset_cooling_off_hours`` > 0)
     the 2FA reset is scheduled, not done: the owner is emailed a cancel link and a worker
-    applies it when due (``pending_resets``). Raises ``Forbidden``, ``InsufficientEvidence``,
-    ``TicketAlreadyDecided``, ``TicketLocked``, ``TicketChanged``."""
+    applies it when due (``pending_resets``); ``cooling_off`` overrides the setting. Raises
+    ``Forbidden``, ``InsufficientEvidence``, ``TicketAlreadyDecided``, ``TicketLocked``,
+    ``TicketChanged``."""
     now = clock()
     member = authorize(session, staff, "decide")
     staff = member.username
@@ -266,7 +269,8 @@ def approve_ticket(
     store_report(session, report)
     actor = f"staff:{staff}"
     tokens = _exposed_tokens(session, report)
-    delayed = cooling_off().total_seconds() > 0
+    delay = configured_cooling_off() if cooling_off is None else cooling_off
+    delayed = delay.total_seconds() > 0
     if not delayed:
         reset_two_factor(
             session, user=user, actor=actor, ticket_id=ticket_id, notify=False, clock=clock
@@ -301,7 +305,7 @@ def approve_ticket(
     queued: list[OutboxEmail] = []
     if delayed:
         pending, notice = schedule_reset(
-            session, ticket=ticket, user=user, actor=actor, clock=clock
+            session, ticket=ticket, user=user, actor=actor, delay=delay, clock=clock
         )
         queued.append(notice)
     else:

@@ -36,12 +36,14 @@ ACTIONS = {
 # first) starts on "Request more information", the one that changes no account.
 DEFAULT_ACTION = {"approve": "Approve", "deny": "Deny"}
 DONE = {
-    "approved": "approved; two-factor authentication is reset and the email is queued.",
+    "approved": "approved; the email is queued and the two-factor reset is done or scheduled "
+    "(see Approval).",
     "denied": "denied; the email is queued.",
     "awaiting_user": "asked the requester for more information; the email is queued.",
     "awaiting_confirmation": (
-        "your approval is recorded. It is a high-value account, so a different admin must "
-        "confirm it; nothing has changed on the account yet."
+        "your approval is recorded. It needs a second person: a different staff member (an "
+        "admin for a staff or high-value account) must confirm it; nothing has changed on the "
+        "account yet."
     ),
 }
 
