@@ -21,7 +21,7 @@ from email.utils import format_datetime, formataddr
 
 from core.errors import HeaderInjection
 from core.settings import Settings, get_settings
-from core.store.tables import OutboxEmail
+from core.store.tables.outbox import OutboxEmail
 
 POLICY = email.policy.SMTP.clone(raise_on_defect=True)
 """How ``build_message`` reads the wire bytes back: a defect in what we wrote is an error."""

@@ -35,7 +35,7 @@ from core.errors import HeaderInjection
 from core.mail.message import message_bytes
 from core.settings import Settings, get_settings
 from core.store.engine import get_engine, session_scope
-from core.store.tables import OutboxEmail
+from core.store.tables.outbox import OutboxEmail
 from core.workers.faults import Dependency, is_transient_database_error
 
 log = logging.getLogger("core.mail.sender")

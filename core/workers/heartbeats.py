@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from core.clock import Clock, system_clock
 from core.store.engine import session_scope
-from core.store.tables import WorkerHeartbeat
+from core.store.tables.workers import WorkerHeartbeat
 
 RUNNING = "running"
 DEGRADED = "degraded"

@@ -4,7 +4,9 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-import core.store.tables  # noqa: F401  (registers every table on the metadata)
+from core.store.tables import load_all
+
+load_all()  # registers every table on the metadata
 
 config = context.config
 target_metadata = SQLModel.metadata

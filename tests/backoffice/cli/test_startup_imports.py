@@ -57,3 +57,9 @@ def test_every_registered_command_loads_and_has_help(name):
     result = CliRunner().invoke(app, [name, "--help"])
     assert result.exit_code == 0, result.output
     assert f"backoffice {name}" in result.output
+
+
+def test_outbox_send_builds_only_the_tables_it_uses(sqlite_url):
+    loaded = imported_modules("outbox", "send", env={"BACKOFFICE_DATABASE_URL": sqlite_url})
+    tables = {m for m in loaded if m.startswith("core.store.tables.")}
+    assert tables == {"core.store.tables.outbox", "core.store.tables.workers"}
