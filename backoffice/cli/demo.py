@@ -34,6 +34,8 @@ from core.settings import get_settings
 from core.store import dispose_engines, get_engine
 
 SENDER_INTERVAL_SECONDS = 1.0
+DEMO_AUTHSERV_ID = "mx.support.demo"
+"""The demo's own receiver: the demo inbox carries its Authentication-Results."""
 
 
 def _quoted(secret: str) -> str:
@@ -150,6 +152,7 @@ def demo(
         "BACKOFFICE_CAPTURE_DIR": str(capture_dir),
         "BACKOFFICE_DATA_DIR": str(data_dir),
         "BACKOFFICE_RESET_COOLING_OFF_HOURS": "0",  # the demo's approvals reset at once
+        "BACKOFFICE_TRUSTED_AUTHSERV_IDS": DEMO_AUTHSERV_ID,
     }
     os.environ.update(env)
     get_settings.cache_clear()

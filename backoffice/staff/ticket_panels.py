@@ -46,6 +46,8 @@ def _message(message: MessageView) -> None:
     label += f" · {format.when(message.at)}"
     with st.expander(label, expanded=message.inbound, icon=_icon(message)):
         st.text(f"Subject: {message.subject}")
+        if message.authenticity:
+            st.text(f"Sender authenticity: {message.authenticity}")
         st.code(message.body or "(no text)", language=None, wrap_lines=True)
         if message.attachments:
             st.text("Attachments: " + ", ".join(message.attachments))

@@ -145,7 +145,7 @@ def _attach(session: Session, plans: list[Plan], now) -> None:
                 "outbox_email_id": None,
                 "direction": "in",
                 "created_at": now,
-                "sender_auth": auth.as_dict() if (auth := plan.prep.authenticity) else None,
+                "sender_auth": _sender_auth(plan),
             }
         )
     ids = insert_rows_returning_ids(session, MESSAGES, rows)
@@ -167,6 +167,13 @@ def _attach(session: Session, plans: list[Plan], now) -> None:
             for item in plan.prep.evidence
         ],
     )
+
+
+def _sender_auth(plan: Plan) -> dict | None:
+    """A request's authenticity as stored; none for a bounce (the mail server's own report
+    is not the requester speaking, so it neither shows nor flags)."""
+    auth = plan.prep.authenticity
+    return auth.as_dict() if auth is not None and plan.status != "bounce" else None
 
 
 def _acknowledge(session: Session, granted: list[tuple[Plan, object]], clock: Clock) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import shutil
 
+from backoffice.cli.demo import DEMO_AUTHSERV_ID
 from backoffice.demo_data.build import build_demo
+from core.settings import get_settings
 from core.store import session_scope
 from core.store.engine import make_engine
 from core.store.tables import Ticket
@@ -13,8 +15,10 @@ from core.verification import compute_report
 from tests.conftest import require
 
 
-def test_demo_covers_every_evidence_kind(sqlite_url):
+def test_demo_covers_every_evidence_kind(sqlite_url, monkeypatch):
     require(shutil.which("ssh-keygen") is not None, "ssh-keygen is not installed")
+    monkeypatch.setenv("BACKOFFICE_TRUSTED_AUTHSERV_IDS", DEMO_AUTHSERV_ID)  # as the demo does
+    get_settings.cache_clear()
     engine = make_engine(sqlite_url)
     world = build_demo(engine, staff_password="demo staff password")
     assert world.ingested == {
@@ -26,6 +30,7 @@ def test_demo_covers_every_evidence_kind(sqlite_url):
         "06-erin-token.eml": "opened ticket #5",
         "07-auto-reply.eml": "an auto-reply: recorded, never answered",
         "08-bounce.eml": "a bounce: recorded, never answered",
+        "09-carol-forged-reply.eml": "joined ticket #3",
     }
     results = {}
     with session_scope(engine, readonly=True) as s:
@@ -38,11 +43,21 @@ def test_demo_covers_every_evidence_kind(sqlite_url):
             )
     assert results["alice"][0] == "strong" and ("ssh_signature", "pass") in results["alice"][1]
     assert results["bob"][0] == "none" and ("token", "fail") in results["bob"][1]
+    forged = "Reply 1 failed DMARC at mx.support.demo: its From address may be forged."
     assert results["carol"] == (
         "weak",
         [("sender_address", "pass"), ("ssh_public_key", "weak")],
-        [],
+        [forged],
     )
+    with session_scope(engine, readonly=True) as s:
+        carol = s.get(Ticket, world.tickets["carol"])
+        assert carol.flagged and carol.flag_reason == forged.replace("Reply 1", "A reply")
+    assert not any(
+        "DMARC" in flag
+        for name, (_, _, flags) in results.items()
+        if name != "carol"
+        for flag in flags
+    ), "every other demo email passed"
     assert ("ssh_public_key", "fail") in results["dave"][1]
     assert results["dave"][2] == ["Evidence points to another account (erin)."]
     assert results["erin"][0] == "strong" and ("sender_address", "fail") in results["erin"][1]
