@@ -59,7 +59,7 @@ def test_every_registered_command_loads_and_has_help(name):
     assert f"backoffice {name}" in result.output
 
 
-def test_outbox_send_builds_only_the_tables_it_uses(sqlite_url):
+def test_outbox_send_builds_only_the_table_it_uses(sqlite_url):
     loaded = imported_modules("outbox", "send", env={"BACKOFFICE_DATABASE_URL": sqlite_url})
     tables = {m for m in loaded if m.startswith("core.store.tables.")}
-    assert tables == {"core.store.tables.outbox", "core.store.tables.workers"}
+    assert tables == {"core.store.tables.outbox"}
