@@ -329,16 +329,37 @@ def _prepared_ahead(
 ) -> Iterator[tuple[list[SourceMessage], list[Prepared]]]:
     """Each batch with its prepared messages, the next batch being prepared in ``pool``
     while the caller writes this one."""
-    ahead: tuple[list[SourceMessage], list[Future[list[Prepared]]]] | None = None
+    ahead: tuple[list[SourceMessage], list[_Chunk]] | None = None
     for batch in batches:
-        size = max(1, -(-len(batch) // (processes * 4)))
+        size = max(1, -(-len(batch) // (processes * CHUNKS_PER_PROCESS)))
         chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
-        futures = [pool.submit(prepare_all, [m.raw for m in chunk]) for chunk in chunks]
+        pending = [(chunk, pool.submit(prepare_all, [m.raw for m in chunk])) for chunk in chunks]
         if ahead is not None:
-            yield ahead[0], [p for f in ahead[1] for p in f.result()]
-        ahead = (batch, futures)
+            yield ahead[0], _collected(ahead[1])
+        ahead = (batch, pending)
     if ahead is not None:
-        yield ahead[0], [p for f in ahead[1] for p in f.result()]
+        yield ahead[0], _collected(ahead[1])
+
+
+CHUNKS_PER_PROCESS = 8
+"""A batch goes to the parse processes in this many pieces per process: small enough for
+the writer to take over the ones not started yet (``_collected``)."""
+_Chunk = tuple[list[SourceMessage], Future[list[Prepared]]]
+
+
+def _collected(pending: list[_Chunk]) -> list[Prepared]:
+    """A batch's prepared messages, in order. The chunks no parse process has started yet
+    are prepared here, from the last back, instead of waiting for them: the writer would
+    only sit idle (at the first and last batch always, and whenever writing is quicker
+    than preparing), and a chunk prepared here is not pickled across either."""
+    mine: dict[int, list[Prepared]] = {}
+    for i in reversed(range(len(pending))):
+        chunk, future = pending[i]
+        if not future.cancel():
+            break  # the parse processes take chunks in order: the earlier ones are theirs
+        mine[i] = prepare_all([m.raw for m in chunk])
+    parts = [mine[i] if i in mine else future.result() for i, (_, future) in enumerate(pending)]
+    return [p for part in parts for p in part]
 
 
 def _batches(items: Iterable[SourceMessage], size: int) -> Iterator[list[SourceMessage]]:

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 
 import pytest
@@ -21,6 +22,8 @@ from core.inbound import (
     ingest_messages,
     reprocess_quarantined,
 )
+from core.inbound.pipeline import _collected
+from core.inbound.prepare import prepare_all
 from core.settings import get_settings
 from core.store import session_scope
 from core.store.tables import AuditEvent, Evidence, OutboxEmail, Ticket
@@ -362,6 +365,27 @@ def test_batch_mixes_new_tickets_replies_and_duplicates(engine, clock, parse_pro
         assert tickets[0].version == 2
         assert s.execute(select(func.count()).select_from(OutboxEmail)).scalar() == 3
         assert s.execute(select(func.count()).select_from(AuditEvent)).scalar() == 3
+
+
+def test_the_writer_prepares_the_chunks_no_parse_process_has_started():
+    """While the parse process is busy, the writer prepares the rest of the batch itself
+    instead of waiting for it, and the batch keeps its order."""
+    messages = [
+        SourceMessage(recovery_email(message_id=f"<m{i}@example.com>"), "a") for i in range(6)
+    ]
+    chunks = [messages[0:2], messages[2:4], messages[4:6]]
+    busy = threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        done = pool.submit(prepare_all, [m.raw for m in chunks[0]])
+        done.result()
+        pool.submit(busy.wait, 30)
+        pending = [(chunks[0], done)] + [
+            (chunk, pool.submit(prepare_all, [m.raw for m in chunk])) for chunk in chunks[1:]
+        ]
+        prepared = _collected(pending)
+        busy.set()
+    assert [p.message_id for p in prepared] == [f"<m{i}@example.com>" for i in range(6)]
+    assert [f.cancelled() for _, f in pending] == [False, True, True]
 
 
 def test_default_parse_processes(monkeypatch):
