@@ -229,7 +229,8 @@ def ingest_messages(
     ``in_transaction`` lets a source save its own checkpoint in the same commit. With
     ``parse_processes`` (see ``default_parse_processes``), that many processes parse the
     next batch while this process writes the current one (the database writer stays
-    single); with 0 this process does both."""
+    single), and this process parses what they have not started when it needs it; with 0
+    this process does both."""
     report = report or IngestReport()
     batches = _batches(messages, max(1, batch_size))
     if parse_processes > 0:
@@ -303,8 +304,9 @@ def _write_transaction(
 
 def default_parse_processes(total: int | None, batch_size: int) -> int:
     """Parse processes for an ingest of ``total`` messages (None: unknown). One is enough:
-    preparing a message (parse, evidence, redaction) costs about half of writing it, so a
-    single parser keeps the one writer busy; a second only competes with it for a core.
+    preparing a message (parse, evidence, redaction) costs about what writing it does, and
+    the writer takes over the parsing it would otherwise wait for; a second parser only
+    competes with both for a core.
     No parse process for a single batch or on a single core, where one costs more than it
     saves."""
     if (os.cpu_count() or 1) < 2 or (total is not None and total <= batch_size):
