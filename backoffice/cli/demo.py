@@ -152,6 +152,7 @@ def demo(
         "BACKOFFICE_CAPTURE_DIR": str(capture_dir),
         "BACKOFFICE_DATA_DIR": str(data_dir),
         "BACKOFFICE_RESET_COOLING_OFF_HOURS": "0",  # the demo's approvals reset at once
+        "BACKOFFICE_TWO_PERSON_WEAK_EVIDENCE": "true",  # the default, shown on grace's ticket
         "BACKOFFICE_TRUSTED_AUTHSERV_IDS": DEMO_AUTHSERV_ID,
     }
     os.environ.update(env)

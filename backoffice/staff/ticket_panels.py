@@ -136,7 +136,7 @@ def notes(items: list[NoteView]) -> None:
 def approval(state: ApprovalState | None) -> None:
     """Who approved and who confirmed, and the scheduled 2FA reset: when it takes effect,
     or that it took effect or the owner cancelled it."""
-    if state is None:
+    if state is None or (state.asked_by is None and state.reset is None):
         return
     st.subheader("Approval")
     if state.reason:
