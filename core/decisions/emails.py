@@ -56,6 +56,14 @@ def approved_context(ticket: Ticket, user: User, revoked: list[AccessToken]) -> 
     }
 
 
+def pending_reset_context(
+    ticket: Ticket, user: User, revoked: list[AccessToken], *, due_at: str, cancel_url: str
+) -> dict[str, Any]:
+    """For the owner's address on file when the reset waits out its cooling-off: when it
+    takes effect, the single-use cancel link and the tokens already revoked."""
+    return approved_context(ticket, user, revoked) | {"due_at": due_at, "cancel_url": cancel_url}
+
+
 def approved_requester_context(ticket: Ticket) -> dict[str, Any]:
     """For a requester who is not the account's email: no account details at all."""
     return _common(ticket)

@@ -83,6 +83,7 @@ def schedule_reset(
     user: User,
     actor: str,
     delay: timedelta,
+    revoked: list[AccessToken],
     clock: Clock = system_clock,
 ) -> tuple[PendingReset, OutboxEmail]:
     """In the approval's transaction: store the pending reset, audit it and email the owner's
@@ -108,19 +109,17 @@ def schedule_reset(
         details={"pending_reset_id": reset.id, "due_at": reset.due_at.isoformat()},
         clock=clock,
     )
-    settings = get_settings()
     email = OutboxEmail(
         **outbox_values(
             template="two_factor_reset_pending",
             to=user.email,
-            context={
-                "ticket_id": ticket.id,
-                "username": user.username,
-                "due_at": f"{reset.due_at:%Y-%m-%d %H:%M} UTC",
-                "cancel_url": cancel_url(token),
-                "hub_url": settings.hub_url,
-                "support_address": settings.support_address,
-            },
+            context=emails.pending_reset_context(
+                ticket,
+                user,
+                revoked,
+                due_at=f"{reset.due_at:%Y-%m-%d %H:%M} UTC",
+                cancel_url=cancel_url(token),
+            ),
             user_id=user.id,
             ticket_id=ticket.id,
             auto_submitted="auto-generated",

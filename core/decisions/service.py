@@ -305,7 +305,13 @@ def approve_ticket(
     queued: list[OutboxEmail] = []
     if delayed:
         pending, notice = schedule_reset(
-            session, ticket=ticket, user=user, actor=actor, delay=delay, clock=clock
+            session,
+            ticket=ticket,
+            user=user,
+            actor=actor,
+            delay=delay,
+            revoked=tokens,
+            clock=clock,
         )
         queued.append(notice)
     else:
@@ -476,7 +482,16 @@ def preview_decision_email(
         if report.user_id is None:
             raise InsufficientEvidence("No single account is resolved for this ticket.")
         user = session.get(User, report.user_id)
-        context = emails.approved_context(ticket, user, _exposed_tokens(session, report))
+        tokens = _exposed_tokens(session, report)
+        delay = configured_cooling_off()
+        if delay.total_seconds() > 0:  # what the owner gets now is the "not you?" notice
+            due = f"{clock() + delay:%Y-%m-%d %H:%M} UTC"
+            link = "(a single-use link, made when you confirm)"
+            context = emails.pending_reset_context(
+                ticket, user, tokens, due_at=due, cancel_url=link
+            )
+            return render_email("two_factor_reset_pending", context)
+        context = emails.approved_context(ticket, user, tokens)
     elif kind == "approved_requester":
         context = emails.approved_requester_context(ticket)
     elif kind == "denied":

@@ -58,14 +58,16 @@ def sample_context(name: str) -> dict[str, Any]:
         "recovery_code_used": lambda: _security({"remaining": 3}),
         "two_factor_reset": lambda: _security({"ticket_id": 1042}),
         "two_factor_reset_cancelled": lambda: _security({"ticket_id": 1042}),
-        "two_factor_reset_pending": lambda: {
-            "ticket_id": 1042,
-            "username": "ada-lovelace",
-            "due_at": "2026-11-29 12:00 UTC",
-            "cancel_url": f"{settings.portal_url}/cancel-reset?token=SAMPLE-NOT-A-TOKEN",
-            "hub_url": settings.hub_url,
-            "support_address": settings.support_address,
-        },
+        "two_factor_reset_pending": lambda: (
+            _ticket()
+            | {
+                "username": "ada-lovelace",
+                "revoked_tokens": [{"name": "laptop", "masked": "hf_…wXyZ"}],
+                "password_reset_url": f"{settings.portal_url}/forgot-password",
+                "due_at": "2026-11-29 12:00 UTC",
+                "cancel_url": f"{settings.portal_url}/cancel-reset?token=SAMPLE-NOT-A-TOKEN",
+            }
+        ),
         "second_factor_failures": lambda: _security({"failures": 4, "kind": "totp"}),
         "password_changed": lambda: _security({"method": "email+totp"}),
         "recovery_codes_replaced_over_ssh": lambda: _security(

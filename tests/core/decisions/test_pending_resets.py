@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import select
 
 from core.accounts.tokens import authenticate_token, issue_token
-from core.decisions import approve_ticket
+from core.decisions import approve_ticket, preview_decision_email
 from core.decisions.pending_resets import (
     InvalidCancelLink,
     apply_due_resets,
@@ -224,3 +224,25 @@ def test_no_delay_resets_at_approval(engine, clock, monkeypatch):
     assert not enabled(engine, uid)
     with session_scope(engine) as s:
         assert s.exec(select(PendingReset)).all() == []
+
+
+def test_the_notice_lists_the_tokens_revoked_now_and_the_preview_shows_it(engine, clock):
+    with session_scope(engine) as s:
+        add_staff(s, "sam", clock=clock)
+        user = make_user(s, "alice", clock=clock)
+        enable_two_factor(s, user, clock=clock)
+        token = issue_token(s, user=user, name="laptop-token", clock=clock).plaintext
+        ticket = make_ticket(
+            s, clock=clock, requester_email="alice@example.org", claimed_username="alice"
+        )
+        add_evidence(s, ticket, "token", token, clock=clock)
+        tid = ticket.id
+    with session_scope(engine) as s:
+        preview = preview_decision_email(s, ticket_id=tid, kind="approved", clock=clock)
+    assert "not you?" in preview.subject and "laptop-token" in preview.text
+    assert "made when you confirm" in preview.text and "2026-11-29 12:00 UTC" in preview.text
+    with session_scope(engine) as s:
+        approve_ticket(s, ticket_id=tid, staff="sam", clock=clock)
+    (notice,) = mails(engine, "two_factor_reset_pending")
+    assert notice.subject == preview.subject and "laptop-token" in notice.body_text
+    assert token not in notice.body_text and token not in notice.body_html
