@@ -39,6 +39,7 @@ def literal(value: object) -> Text:
     moves) shown as U+FFFD. Lines and tabs are kept."""
     return Text(_CONTROL_RE.sub("\ufffd", "" if value is None else str(value)))
 
+
 DbOption = Annotated[
     str | None,
     typer.Option(

@@ -15,9 +15,7 @@ def page_text(at) -> str:
     return "\n".join(str(e.value) for kind in ("text", "info", "warning") for e in at.get(kind))
 
 
-def test_first_approval_waits_and_a_second_person_confirms_into_a_pending_reset(
-    world, monkeypatch
-):
+def test_first_approval_waits_and_a_second_person_confirms_into_a_pending_reset(world, monkeypatch):
     monkeypatch.setenv("BACKOFFICE_TWO_PERSON_WEAK_EVIDENCE", "true")
     monkeypatch.setenv("BACKOFFICE_RESET_COOLING_OFF_HOURS", "24")
     get_settings.cache_clear()
