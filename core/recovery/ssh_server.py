@@ -221,7 +221,7 @@ class RecoveryServer:
             raise SshdUnavailable(f"Cannot listen on {host}:{port}: {exc.strerror}.") from None
         self._listener.settimeout(0.5)
         self.address: tuple[str, int] = self._listener.getsockname()[:2]
-        self._acceptor = threading.Thread(target=self._accept_loop, name="sshd-accept")
+        self._acceptor = threading.Thread(target=self._accept_loop, name="sshd-accept", daemon=True)
 
     @property
     def host_key_fingerprint(self) -> str:

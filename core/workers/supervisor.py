@@ -138,9 +138,11 @@ class Supervisor:
 
     def _keep_running(self, service: Service) -> None:
         """``service.run`` until stop; an unexpected error is logged with its traceback and
-        the service restarted after a back-off, so one bug does not stop the others."""
+        the service restarted after a back-off, so one bug does not stop the others. ``run``
+        is called at least once, even when the stop came before this thread began: a started
+        service releases what ``start`` took (a listening socket, its thread) only there."""
         backoff = Backoff(base=1.0, cap=60.0)
-        while not self.stop.is_set():
+        while True:
             began = time.monotonic()
             try:
                 service.run(self.stop)
@@ -153,6 +155,8 @@ class Supervisor:
                 if not self.stop.is_set():
                     log.error("%s returned on its own; restarting it", service.kind)
                     self.stop.wait(backoff.next_delay())
+            if self.stop.is_set():
+                return
 
     def run(self, *, install_signals: bool = True) -> int:
         """Start every service, beat until stopped, then wait for them; the exit status is

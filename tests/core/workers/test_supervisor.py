@@ -82,3 +82,13 @@ def test_a_service_that_ignores_the_stop_makes_the_exit_status_1(engine, monkeyp
     thread.join(timeout=30)
     stubborn.release.set()
     assert codes == [1]
+
+
+def test_a_stop_before_the_service_thread_begins_still_runs_it_to_release_what_it_took(engine):
+    """A signal that lands between ``start`` (a listener, its thread) and the service thread's
+    first ``run`` used to skip ``run``, so nothing closed the listener and the process hung."""
+    early = FakeService("sshd")
+    supervisor = Supervisor([early], engine)
+    supervisor.stop.set()
+    assert supervisor.run(install_signals=False) == 0
+    assert early.runs == 1
