@@ -42,5 +42,8 @@ def check_public_key(session: Session, evidence: Evidence, user: User) -> tuple[
     if key.user_id != user.id:
         reason = f"The {what} {fingerprint} is registered on another account."
         return Check(evidence.kind, "fail", reason, evidence.id), key.user_id
+    if key.revoked_at is not None:
+        reason = f"The {what} {fingerprint} was revoked on this account: it proves nothing."
+        return Check(evidence.kind, "fail", reason, evidence.id), None
     reason = f"The {what} {fingerprint} matches a registered key (public material only)."
     return Check(evidence.kind, "weak", reason, evidence.id), None

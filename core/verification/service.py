@@ -61,7 +61,7 @@ def _signature_check(
             evidence.value,
             message=challenge_text(ticket),
             namespace=get_settings().sshsig_namespace,
-            keys=list_ssh_keys(session, user),
+            keys=[k for k in list_ssh_keys(session, user) if k.revoked_at is None],
         )
     except SignatureRejected as exc:
         return Check("ssh_signature", "fail", exc.reason, evidence.id), exc.signer_fingerprint

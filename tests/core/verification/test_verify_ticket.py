@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import func, select
 
-from core.accounts.ssh_keys import add_ssh_key, parse_public_key
+from core.accounts.ssh_keys import add_ssh_key, parse_public_key, revoke_ssh_key
 from core.accounts.tokens import issue_token, revoke_token
+from core.accounts.users import get_user
 from core.settings import get_settings
 from core.store import session_scope
 from core.store.tables import Ticket, VerificationReportRow
@@ -104,6 +105,26 @@ def test_a_signed_challenge_is_strong(engine, clock, world, keys, key_name):
     assert report.strength == "strong"
     assert report.recommendation == "approve"
     assert report.flags == []
+
+
+def test_a_revoked_key_proves_nothing_quoted_or_signing(engine, clock, world, keys):
+    """A key its owner revoked (lost laptop, leaked key) is neither weak nor strong evidence."""
+    key = parse_public_key(keys["alice"].public_line)
+    with session_scope(engine) as s:
+        revoke_ssh_key(s, user=get_user(s, "alice"), fingerprint=key.fingerprint_sha256)
+    namespace = get_settings().sshsig_namespace
+    tid = new_ticket(
+        engine,
+        clock,
+        evidence=[
+            ("ssh_public_key", keys["alice"].public_line),
+            ("ssh_signature", lambda t: sign(keys["alice"], challenge_text(t), namespace)),
+        ],
+    )
+    report = verify(engine, tid, clock)
+    assert ("ssh_public_key", "fail") in results(report)
+    assert ("ssh_signature", "fail") in results(report)
+    assert report.strength == "none"
 
 
 def test_a_signature_that_arrives_after_the_challenge_expired_fails(engine, clock, world, keys):
