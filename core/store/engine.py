@@ -13,7 +13,6 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,12 +23,19 @@ from sqlmodel import Session
 
 from core.settings import get_settings
 from core.store.errors import DatabaseUnavailable
+from core.store.revisions import (  # noqa: F401 (head_revisions: re-exported)
+    AHEAD,
+    BEHIND,
+    CURRENT,
+    MIGRATIONS_DIR,
+    head_revisions,
+    state_of,
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 log = logging.getLogger(__name__)
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 URL_HINT = "use sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE"
 _engines: dict[str, Engine] = {}
 _upgraded: set[str] = set()
@@ -168,38 +174,13 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return cfg
 
 
-_REVISION_RE = re.compile(r"^(down_revision|revision)\s*=\s*['\"]([^'\"]+)['\"]", re.M)
-
-
-@cache
-def _migration_files() -> tuple[frozenset[str], frozenset[str]]:
-    """Every revision this code knows and its heads, read from the files' ``revision`` and
-    ``down_revision`` lines (cheap next to loading Alembic's script machinery)."""
-    revisions, parents = set(), set()
-    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
-        for name, value in _REVISION_RE.findall(path.read_text()):
-            (revisions if name == "revision" else parents).add(value)
-    return frozenset(revisions), frozenset(revisions - parents)
-
-
-def head_revisions() -> frozenset[str]:
-    return _migration_files()[1]
-
-
-CURRENT, BEHIND, AHEAD = "current", "behind", "ahead"
-
-
 def schema_state(engine: Engine) -> str:
-    """``current`` (at this code's newest migration), ``behind`` (new or older: upgrade),
-    or ``ahead`` (a newer release migrated it; this code leaves it alone): one small query."""
+    """``current``, ``behind`` or ``ahead`` of this code's newest migration (see
+    ``core.store.revisions.state_of``): one small query."""
     with engine.connect() as conn:
         if not conn.dialect.has_table(conn, "alembic_version"):
             return BEHIND
-        current = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
-    known, heads = _migration_files()
-    if current == heads:
-        return CURRENT
-    return AHEAD if current - known else BEHIND
+        return state_of(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
 
 
 def schema_is_current(engine: Engine) -> bool:
