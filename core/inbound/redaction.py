@@ -189,13 +189,15 @@ def _header_tokens(part: Message, name: str, value: str) -> set[str]:
     return set().union(*map(_tokens, _header_views(part, name, value)))
 
 
-def _leaf_tokens(part: Message) -> tuple[set[str], set[str]]:
-    """Tokens in the leaf's content: (reliably read, only in a guessed reading)."""
+def _leaf_tokens(part: Message, *, as_written: str | None = None) -> tuple[set[str], set[str]]:
+    """Tokens in the leaf's content: (reliably read, only in a guessed reading). A reading
+    equal to ``as_written`` is not read again (the caller has the tokens written as such)."""
     reliable: set[str] = set()
     guessed: set[str] = set()
     for data in _payloads(part):
         for text, sure in _texts(part, data):
-            (reliable if sure else guessed).update(_tokens(text))
+            if text != as_written:
+                (reliable if sure else guessed).update(_tokens(text))
     return reliable, guessed - reliable
 
 
@@ -219,8 +221,9 @@ def hidden_token(msg: Message) -> bool:
                 return True
         if part.is_multipart() or part.get_content_maintype() == "message":
             continue
-        found = set().union(*_leaf_tokens(part))
-        if _unseen(found, lambda p=part: _tokens(_raw_body(p).decode("latin-1"))):
+        written = _raw_body(part).decode("latin-1")
+        found = set().union(*_leaf_tokens(part, as_written=written))
+        if _unseen(found, lambda w=written: _tokens(w)):
             return True
     return False
 

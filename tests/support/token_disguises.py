@@ -241,6 +241,10 @@ DISGUISES: list[Disguise] = [
     Disguise("html-empty-span-split", _html(lambda t: _split(t, 5, "<span></span>"))),
     Disguise("html-bold-split", _html(lambda t: t[:7] + "<b>" + t[7:20] + "</b>" + t[20:])),
     Disguise("html-comment-split", _html(lambda t: _split(t, 9, "<!-- not a token -->"))),
+    Disguise("html-inside-comment", _html(lambda t: f"see below<!-- {t} -->")),
+    Disguise("html-in-link-address", _html(lambda t: f'<a href="https://hf.co/?t={t}">link</a>')),
+    Disguise("html-bare-in-attribute", _html(lambda t: f'<span title="{t[3:]}">hi</span>')),
+    Disguise("plain-inside-unclosed-comment", _plain(lambda t: f"<!-- {t}")),
     Disguise(
         "html-styled-span-split", _html(lambda t: _split(t, 11, '<span style="x">') + "</span>")
     ),
