@@ -1,6 +1,6 @@
 """Whether the outbox certainly holds nothing to send now, asked before the sender (and
 SQLAlchemy, aiosmtplib, the tables) is loaded: ``backoffice outbox send`` run by cron
-mostly finds nothing, and saying so costs one driver query instead of ~0.3 s of imports.
+mostly finds nothing, and saying so costs one driver query instead of those imports.
 The sender's claim stays the one path that decides and sends; this only lets a run skip
 it, and ``tests/core/mail/test_outbox_due.py`` holds both to the same rows."""
 

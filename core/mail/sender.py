@@ -243,6 +243,7 @@ class OutboxSender:
 
     def _claim(self, limit: int) -> list[OutboxEmail]:
         now = self.clock()
+        # core.mail.outbox_due asks the same before this loads (test_outbox_due holds both)
         due = or_(
             and_(OutboxEmail.status == "queued", OutboxEmail.next_attempt_at <= now),
             and_(OutboxEmail.status == "sending", OutboxEmail.claimed_until < now),

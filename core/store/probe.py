@@ -1,8 +1,8 @@
 """A read-only look at the database through its own driver (sqlite3, psycopg), for a cron
-command that usually finds nothing to do: it answers before SQLAlchemy is imported (~0.2 s
-of start-up). It only ever answers about a database whose schema is at this code's head;
-for anything else (another URL form, a missing file, a schema to upgrade, any error) it
-gives None and the caller takes its one real path, which creates, upgrades or reports."""
+command that usually finds nothing to do: it answers without importing SQLAlchemy, most of
+such a command's start-up. It only answers about a database whose schema is at this code's
+head; for anything else (another URL form, a missing file, a schema to upgrade, any error)
+it gives None and the caller takes its one real path, which creates, upgrades or reports."""
 
 from __future__ import annotations
 
