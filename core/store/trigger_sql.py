@@ -49,3 +49,33 @@ def evidence_kinds_first_seen(dialect: Dialect) -> str:
         "AND e.id NOT IN (SELECT id FROM changed)) "
         f"GROUP BY {day}, k.kind"
     )
+
+
+def evidence_function(locked: str, counted: str) -> str:
+    """The evidence trigger function: lock the statement's tickets (``locked`` is the
+    condition that picks them, from ``changed``) in id order, then count each first (or
+    last) kind per ticket (``counted``) into the summary."""
+    upsert_kinds = upsert("stats_ticket_evidence_kinds", "day, kind", counted)
+    return (
+        "CREATE OR REPLACE FUNCTION stats_evidence_changed() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ "
+        "DECLARE sign integer := CASE TG_OP WHEN 'INSERT' THEN 1 ELSE -1 END; BEGIN "
+        f"PERFORM 1 FROM tickets WHERE {locked} ORDER BY id FOR NO KEY UPDATE; "
+        f"{upsert_kinds}; RETURN NULL; END $$"
+    )
+
+
+def evidence_kinds_by_index(dialect: Dialect, not_changed: str) -> str:
+    """The count of first (or last) kinds per ticket, probing ``evidence`` and ``tickets``
+    by index for each (ticket, kind) of the statement; ``not_changed`` is the condition
+    on ``e.id`` that leaves out the statement's own rows. ``OFFSET 0`` keeps the NOT
+    EXISTS a correlated index probe rather than an anti join over the whole table."""
+    day = day_of(dialect, "t")
+    return (
+        "SELECT d.day, d.kind, sign * count(*) FROM ("
+        f"SELECT (SELECT {day} FROM tickets AS t WHERE t.id = k.ticket_id) AS day, k.kind "
+        "FROM (SELECT DISTINCT ticket_id, kind FROM changed) AS k "
+        "WHERE NOT EXISTS (SELECT 1 FROM evidence AS e WHERE e.ticket_id = k.ticket_id "
+        f"AND e.kind = k.kind AND {not_changed} OFFSET 0)"
+        ") AS d WHERE d.day IS NOT NULL GROUP BY d.day, d.kind"
+    )

@@ -22,7 +22,7 @@ class InboundMessage(SQLModel, table=True):
     index, so migration 0006 adds it to SQLite without rebuilding the table."""
 
     id: int | None = Field(default=None, primary_key=True)
-    message_id: str = Field(max_length=998, index=True)
+    message_id: str = Field(max_length=998)  # uq_inbound_message_id_sha256 serves it
     """The Message-ID header, or ``<sha256@synthetic>`` when the message has none."""
     sha256: str = Field(max_length=64)
     """SHA-256 of the raw bytes as received (before any redaction)."""

@@ -103,7 +103,7 @@ class Evidence(SQLModel, table=True):
     __table_args__ = (Index("ix_evidence_ticket_kind", "ticket_id", "kind"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    ticket_id: int = Field(foreign_key="tickets.id")  # ix_evidence_ticket_kind serves it
     ticket_message_id: int | None = Field(default=None, foreign_key="ticket_messages.id")
     kind: str = Field(max_length=32)
     """claimed_username | claimed_email | ssh_public_key | fingerprint | ssh_signature | token"""

@@ -34,7 +34,7 @@ class VerificationReportRow(SQLModel, table=True):
     few reports of a rare recommendation, ``flagged`` holds only reports raising a flag."""
 
     id: int | None = Field(default=None, primary_key=True)
-    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    ticket_id: int = Field(foreign_key="tickets.id")  # ix_..._ticket_latest serves it
     computed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     user_id: int | None = Field(default=None, foreign_key="users.id")
     strength: str = Field(max_length=8)

@@ -5,6 +5,7 @@ PostgreSQL)."""
 from __future__ import annotations
 
 import random
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -149,6 +150,39 @@ def test_summaries_follow_every_ticket_change(engine, clock):
         s.add(Evidence(ticket_id=ids[0], kind="ssh_signature", value="x", created_at=clock()))
         s.add(Evidence(ticket_id=ids[0], kind="ssh_signature", value="y", created_at=clock()))
     assert_in_step(engine)
+
+
+def test_racing_evidence_of_one_kind_counts_its_ticket_once(engine, clock):
+    """Two transactions adding the first evidence of one kind to the same ticket at once:
+    the second waits for the first (its trigger locks the ticket), then sees its row, so
+    the ticket counts once. A ticket written in the adding transaction itself needs no
+    lock (nobody else can see it) and still counts once."""
+    with session_scope(engine) as s:
+        ticket_id = ticket_row(s, created_at=clock()).id
+    first_in = threading.Event()
+    second_done = threading.Event()
+
+    def second() -> None:
+        first_in.wait(10)
+        with session_scope(engine) as s:
+            s.add(Evidence(ticket_id=ticket_id, kind="fingerprint", value="b", created_at=clock()))
+        second_done.set()
+
+    racer = threading.Thread(target=second)
+    racer.start()
+    with session_scope(engine) as s:
+        s.add(Evidence(ticket_id=ticket_id, kind="fingerprint", value="a", created_at=clock()))
+        s.flush()
+        first_in.set()
+        assert not second_done.wait(1.0)  # held back until this transaction ends
+        fresh = ticket_row(s, created_at=clock()).id
+        s.add(Evidence(ticket_id=fresh, kind="fingerprint", value="c", created_at=clock()))
+    racer.join(10)
+    assert second_done.is_set()
+    assert_in_step(engine)
+    with session_scope(engine, readonly=True) as s:
+        kinds = summaries(s)["kinds"]
+        assert sum(n for (_, kind), n in kinds.items() if kind == "fingerprint") == 2
 
 
 def _generate(engine, count: int, start: datetime, seed: int = 3) -> None:

@@ -24,6 +24,8 @@ from core.store.trigger_sql import (
     MEASURES,
     bucket_of,
     day_of,
+    evidence_function,
+    evidence_kinds_by_index,
     evidence_kinds_first_seen,
     upsert,
 )
@@ -32,6 +34,7 @@ revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
+
 
 def _tickets_inserted(dialect: Dialect) -> str:
     """The statement-level function counting a statement's new tickets (``inserted``)."""
@@ -60,35 +63,18 @@ def _tickets_inserted(dialect: Dialect) -> str:
     )
 
 
-def _evidence_function(locked: str, counted: str) -> str:
-    """The evidence trigger function: lock the statement's tickets (``locked`` picks their
-    ids from ``changed``) in id order, then count each first (or last) kind per ticket."""
-    upsert_kinds = upsert("stats_ticket_evidence_kinds", "day, kind", counted)
-    return (
-        "CREATE OR REPLACE FUNCTION stats_evidence_changed() RETURNS trigger "
-        "LANGUAGE plpgsql AS $$ "
-        "DECLARE sign integer := CASE TG_OP WHEN 'INSERT' THEN 1 ELSE -1 END; BEGIN "
-        f"PERFORM 1 FROM tickets WHERE id {locked} ORDER BY id FOR NO KEY UPDATE; "
-        f"{upsert_kinds}; RETURN NULL; END $$"
-    )
-
-
 def _evidence_by_index(dialect: Dialect) -> str:
-    day = day_of(dialect, "t")
-    return _evidence_function(
-        "= ANY (ARRAY(SELECT ticket_id FROM changed))",
-        "SELECT d.day, d.kind, sign * count(*) FROM ("
-        f"SELECT (SELECT {day} FROM tickets AS t WHERE t.id = k.ticket_id) AS day, k.kind "
-        "FROM (SELECT DISTINCT ticket_id, kind FROM changed) AS k "
-        "WHERE NOT EXISTS (SELECT 1 FROM evidence AS e WHERE e.ticket_id = k.ticket_id "
-        "AND e.kind = k.kind AND e.id <> ALL (ARRAY(SELECT id FROM changed)) OFFSET 0)"
-        ") AS d WHERE d.day IS NOT NULL GROUP BY d.day, d.kind",
+    return evidence_function(
+        "id = ANY (ARRAY(SELECT ticket_id FROM changed))",
+        evidence_kinds_by_index(dialect, "e.id <> ALL (ARRAY(SELECT id FROM changed))"),
     )
 
 
 def _evidence_by_join(dialect: Dialect) -> str:
     """Migration 0003's version, for the downgrade."""
-    return _evidence_function("IN (SELECT ticket_id FROM changed)", evidence_kinds_first_seen(dialect))
+    return evidence_function(
+        "id IN (SELECT ticket_id FROM changed)", evidence_kinds_first_seen(dialect)
+    )
 
 
 def upgrade() -> None:
