@@ -15,9 +15,11 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import islice
 
 from sqlalchemy import Engine, update
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
@@ -223,25 +225,25 @@ def ingest_messages(
     progress: Callable[[IngestOutcome], None] | None = None,
     parse_processes: int = 0,
 ) -> IngestReport:
-    """Ingest a stream in transactions of ``batch_size`` messages. After each commit the
-    batch's messages are marked done at their source; a crash before that leaves them there,
-    and the next run finds them already stored (a duplicate, not a second ticket).
-    ``in_transaction`` lets a source save its own checkpoint in the same commit. With
-    ``parse_processes`` (see ``default_parse_processes``), that many processes parse the
-    next batch while this process writes the current one (the database writer stays
-    single), and this process parses what they have not started when it needs it; with 0
+    """Ingest a stream in transactions of up to ``batch_size`` messages, in stream order.
+    After each commit the transaction's messages are marked done at their source; a crash
+    before that leaves them there, and the next run finds them already stored (a
+    duplicate, not a second ticket). ``in_transaction`` lets a source save its own
+    checkpoint in the same commit. With ``parse_processes`` (see
+    ``default_parse_processes``), that many processes prepare the stream ahead while this
+    process writes (the database writer stays single; see ``_prepared_batches``); with 0
     this process does both."""
     report = report or IngestReport()
-    batches = _batches(messages, max(1, batch_size))
+    size = max(1, batch_size)
     if parse_processes > 0:
         engine.dispose()  # no database connection may be inherited by a parse process
         with ProcessPoolExecutor(
             parse_processes, initializer=_exit_with_parent, initargs=(os.getpid(),)
         ) as pool:
-            for batch, prepared in _prepared_ahead(pool, batches, parse_processes):
+            for batch, prepared in _prepared_batches(pool, messages, size, parse_processes):
                 _write_batch(engine, batch, prepared, clock, report, in_transaction, progress)
     else:
-        for batch in batches:
+        for batch in _batches(messages, size):
             prepared = prepare_all([m.raw for m in batch])
             _write_batch(engine, batch, prepared, clock, report, in_transaction, progress)
     return report
@@ -326,42 +328,91 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-def _prepared_ahead(
-    pool: ProcessPoolExecutor, batches: Iterable[list[SourceMessage]], processes: int
+CHUNKS_PER_PROCESS = 16
+"""A batch goes to the parse processes in this many pieces per process: small enough that
+the writer seldom waits long for the one it needs next, and can take over the ones not
+started yet."""
+MAX_CHUNK = 32
+
+
+@dataclass
+class _Chunk:
+    messages: list[SourceMessage]
+    future: Future[list[Prepared]]
+    prepared: list[Prepared] | None = None
+
+    def ready(self) -> bool:
+        return self.prepared is not None or self.future.done()
+
+    def result(self) -> list[Prepared]:
+        if self.prepared is None:
+            self.prepared = self.future.result()
+        return self.prepared
+
+
+def _prepared_batches(
+    pool: Executor, messages: Iterable[SourceMessage], batch_size: int, processes: int
 ) -> Iterator[tuple[list[SourceMessage], list[Prepared]]]:
-    """Each batch with its prepared messages, the next batch being prepared in ``pool``
-    while the caller writes this one."""
-    ahead: tuple[list[SourceMessage], list[_Chunk]] | None = None
-    for batch in batches:
-        size = max(1, -(-len(batch) // (processes * CHUNKS_PER_PROCESS)))
-        chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
-        pending = [(chunk, pool.submit(prepare_all, [m.raw for m in chunk])) for chunk in chunks]
-        if ahead is not None:
-            yield ahead[0], _collected(ahead[1])
-        ahead = (batch, pending)
-    if ahead is not None:
-        yield ahead[0], _collected(ahead[1])
+    """The stream as (transaction's messages, their prepared forms), in stream order, with
+    both cores busy until the end. Two batches of chunks are kept submitted to ``pool``;
+    the writer (the caller) takes a batch as soon as ``batch_size`` messages at the front
+    are prepared; meanwhile it prepares chunks no parse process has started, from the back
+    (waiting would leave its core idle; a chunk prepared here is not pickled either), and
+    waits only when every chunk is taken. Once the stream has ended, a transaction takes
+    half of what is left, so the last write, which nothing can overlap, is one chunk's
+    rather than a whole batch's."""
+    chunk_size = max(1, min(MAX_CHUNK, -(-batch_size // (processes * CHUNKS_PER_PROCESS))))
+    source = iter(messages)
+    window: deque[_Chunk] = deque()
+    ended = False
+    while True:
+        pending = sum(len(c.messages) for c in window)
+        while not ended and pending < 2 * batch_size:
+            chunk = list(islice(source, chunk_size))
+            if not chunk:
+                ended = True
+                break
+            window.append(_Chunk(chunk, pool.submit(prepare_all, [m.raw for m in chunk])))
+            pending += len(chunk)
+        if not window:
+            return
+        wanted = batch_size if not ended else max(1, min(batch_size, pending // 2))
+        taken = _ready_front(window, wanted, batch_size)
+        if taken:
+            chunks = [window.popleft() for _ in range(taken)]
+            yield (
+                [m for c in chunks for m in c.messages],
+                [p for c in chunks for p in c.result()],
+            )
+        elif not _prepare_one_here(window):
+            # every chunk is with a parse process: wait for the first not back yet
+            next(c for c in window if not c.ready()).result()
 
 
-CHUNKS_PER_PROCESS = 8
-"""A batch goes to the parse processes in this many pieces per process: small enough for
-the writer to take over the ones not started yet (``_collected``)."""
-_Chunk = tuple[list[SourceMessage], Future[list[Prepared]]]
+def _ready_front(window: deque[_Chunk], wanted: int, most: int) -> int:
+    """How many chunks at the front make a transaction: prepared and consecutive, at least
+    ``wanted`` messages (or all of the window) and at most ``most`` (one chunk at least);
+    0 when the front is not there yet."""
+    count = 0
+    for taken, chunk in enumerate(window, start=1):
+        if not chunk.ready():
+            return 0
+        if taken > 1 and count + len(chunk.messages) > most:
+            return taken - 1
+        count += len(chunk.messages)
+        if count >= wanted or taken == len(window):
+            return taken
+    return 0
 
 
-def _collected(pending: list[_Chunk]) -> list[Prepared]:
-    """A batch's prepared messages, in order. The chunks no parse process has started yet
-    are prepared here, from the last back, instead of waiting for them: the writer would
-    only sit idle (at the first and last batch always, and whenever writing is quicker
-    than preparing), and a chunk prepared here is not pickled across either."""
-    mine: dict[int, list[Prepared]] = {}
-    for i in reversed(range(len(pending))):
-        chunk, future = pending[i]
-        if not future.cancel():
-            break  # the parse processes take chunks in order: the earlier ones are theirs
-        mine[i] = prepare_all([m.raw for m in chunk])
-    parts = [mine[i] if i in mine else future.result() for i, (_, future) in enumerate(pending)]
-    return [p for part in parts for p in part]
+def _prepare_one_here(window: deque[_Chunk]) -> bool:
+    """Prepare the last chunk no parse process has started, in this process; False when
+    there is none."""
+    for chunk in reversed(window):
+        if chunk.prepared is None and chunk.future.cancel():
+            chunk.prepared = prepare_all([m.raw for m in chunk.messages])
+            return True
+    return False
 
 
 def _batches(items: Iterable[SourceMessage], size: int) -> Iterator[list[SourceMessage]]:

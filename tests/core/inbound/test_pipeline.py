@@ -22,8 +22,7 @@ from core.inbound import (
     ingest_messages,
     reprocess_quarantined,
 )
-from core.inbound.pipeline import _collected
-from core.inbound.prepare import prepare_all
+from core.inbound.pipeline import _prepared_batches
 from core.settings import get_settings
 from core.store import session_scope
 from core.store.tables import AuditEvent, Evidence, OutboxEmail, Ticket
@@ -367,25 +366,41 @@ def test_batch_mixes_new_tickets_replies_and_duplicates(engine, clock, parse_pro
         assert s.execute(select(func.count()).select_from(AuditEvent)).scalar() == 3
 
 
-def test_the_writer_prepares_the_chunks_no_parse_process_has_started():
-    """While the parse process is busy, the writer prepares the rest of the batch itself
-    instead of waiting for it, and the batch keeps its order."""
-    messages = [
-        SourceMessage(recovery_email(message_id=f"<m{i}@example.com>"), "a") for i in range(6)
+def _numbered(count: int) -> list[SourceMessage]:
+    return [
+        SourceMessage(recovery_email(message_id=f"<m{i}@example.com>"), "a") for i in range(count)
     ]
-    chunks = [messages[0:2], messages[2:4], messages[4:6]]
+
+
+def test_the_writer_prepares_the_chunks_no_parse_process_has_started():
+    """While the parse processes are busy, the writer prepares the chunks they have not
+    started itself instead of waiting, and every transaction keeps the stream's order."""
+    messages = _numbered(12)
     busy = threading.Event()
     with ThreadPoolExecutor(1) as pool:
-        done = pool.submit(prepare_all, [m.raw for m in chunks[0]])
-        done.result()
-        pool.submit(busy.wait, 30)
-        pending = [(chunks[0], done)] + [
-            (chunk, pool.submit(prepare_all, [m.raw for m in chunk])) for chunk in chunks[1:]
-        ]
-        prepared = _collected(pending)
+        pool.submit(busy.wait, 30)  # the only parse process is taken
+        batches = list(_prepared_batches(pool, messages, batch_size=4, processes=1))
         busy.set()
-    assert [p.message_id for p in prepared] == [f"<m{i}@example.com>" for i in range(6)]
-    assert [f.cancelled() for _, f in pending] == [False, True, True]
+    assert [m for batch, _ in batches for m in batch] == messages
+    prepared = [p.message_id for _, ps in batches for p in ps]
+    assert prepared == [f"<m{i}@example.com>" for i in range(12)]
+    assert all(len(batch) <= 4 for batch, _ in batches)
+
+
+def test_transactions_shrink_once_the_stream_has_ended():
+    """Transactions hold up to a batch while mail keeps coming; once the stream has
+    ended each takes about half of what is left, so the last write, which no parsing can
+    overlap, is small."""
+    messages = _numbered(60)
+    with ThreadPoolExecutor(1) as pool:
+        batches = list(_prepared_batches(pool, messages, batch_size=16, processes=1))
+    sizes = [len(batch) for batch, _ in batches]
+    assert sum(sizes) == 60 and max(sizes) <= 16
+    assert [p.message_id for _, ps in batches for p in ps] == [
+        f"<m{i}@example.com>" for i in range(60)
+    ]
+    assert sizes[-1] == 1 and sizes[-3:] == sorted(sizes[-3:], reverse=True), sizes
+    assert all(len(ps) == len(batch) for batch, ps in batches)
 
 
 def test_default_parse_processes(monkeypatch):
