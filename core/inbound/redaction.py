@@ -21,13 +21,13 @@ import re
 from collections.abc import Callable, Iterator
 from email.header import Header
 from email.message import Message
-from email.policy import compat32
 from email.utils import collapse_rfc2231_value
 from urllib.parse import quote, unquote
 
 from core.accounts.token_text import TooMuchMarkup, find_tokens, mask_found
 from core.inbound.charsets import codec_for, decode_bytes, decode_words, recover_8bit
-from core.inbound.limits import structure_problem
+from core.inbound.limits import MAX_HEADER_CHARS, structure_problem
+from core.inbound.mail_policy import STRUCTURE_POLICY
 
 TOO_MUCH = "(too much markup to read)"
 RAW_MASK = "hf_" + "*" * 30
@@ -39,6 +39,10 @@ UU_ENCODINGS = ("x-uuencode", "uuencode", "x-uue", "uue")
 PLAIN_ENCODINGS = ("", "7bit", "8bit", "binary")
 STDLIB_DECODED = ("base64", "quoted-printable", *UU_ENCODINGS)
 _B64_JUNK_RE = re.compile(rb"[^A-Za-z0-9+/]")
+KEPT_HEADER_CHARS = MAX_HEADER_CHARS * 3 // 4
+"""What a rewritten copy keeps of a longer header (folding adds a few per cent)."""
+FIELD_NAME_RE = re.compile(rb"[\x21-\x39\x3b-\x7e]*:")
+"""The start of a header line, as the standard library's feed parser tells one."""
 
 
 def _mask(found) -> str:  # noqa: ANN001 (FoundToken)
@@ -234,7 +238,25 @@ def _unseen(found: set[str], literal: Callable[[], set[str]]) -> bool:
 
 
 def _parse(raw: bytes) -> Message:
-    return email.message_from_bytes(raw, policy=compat32)
+    """The tree as a MIME reader builds it, each header value cut to ``MAX_HEADER_CHARS``
+    (``STRUCTURE_POLICY``): the standard library's header and parameter parsers are
+    quadratic, and a hostile 1 MB Content-Type would cost minutes. What lies past the cut
+    is not read, so a message with such a header is always rewritten (``redact_raw``):
+    the rewritten copy keeps only what was read."""
+    return email.message_from_bytes(raw, policy=STRUCTURE_POLICY)
+
+
+def has_long_header(raw: bytes) -> bool:
+    """True if some header (of any part) of ``raw`` may be longer than the bounded parse
+    reads: a line that, with its continuation lines, runs past ``MAX_HEADER_CHARS`` and
+    starts like a header field. A few C-speed passes; a long body line that starts like
+    one only costs the rewrite."""
+    if len(raw) <= MAX_HEADER_CHARS:
+        return False
+    lines = raw.replace(b"\n ", b"  ").replace(b"\n\t", b"  ").split(b"\n")
+    if max(map(len, lines)) <= MAX_HEADER_CHARS:
+        return False
+    return any(len(line) > MAX_HEADER_CHARS and FIELD_NAME_RE.match(line) for line in lines)
 
 
 def contains_token(raw: bytes) -> bool:
@@ -281,8 +303,19 @@ def _masked_params(part: Message, name: str) -> str | None:
     return "; ".join(pieces)
 
 
+def _kept(value: str) -> str:
+    """A long header value cut at a blank to ``KEPT_HEADER_CHARS``, so the rewritten copy,
+    folded again, is read whole by the bounded parse."""
+    cut = value[:KEPT_HEADER_CHARS]
+    blank = max(cut.rfind(" "), cut.rfind("\t"))
+    return cut[:blank] if blank > 0 else cut
+
+
 def _rewrite_headers(part: Message) -> None:
     for name, value in list(part.raw_items()):
+        if len(str(value)) > KEPT_HEADER_CHARS:
+            part.replace_header(name, _encoded_header(mask_in_place(_header_text(_kept(value)))))
+            continue
         if not _tokens(str(value)) and not _header_tokens(part, name, value):
             continue
         new = _masked_params(part, name) if name.lower() in PARAM_HEADERS else None
@@ -334,7 +367,7 @@ def _lossy(raw: bytes) -> bytes:
     head = raw.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
     try:
         lossy = _mask_bytes(head) + BODY_NOTE
-        clean = not contains_token(lossy)
+        clean = not has_long_header(lossy) and not contains_token(lossy)
     except Exception:  # headers the parser cannot read, or hostile ones: keep none
         clean = False
     return lossy if clean else b"Subject: [removed]" + BODY_NOTE
@@ -343,21 +376,24 @@ def _lossy(raw: bytes) -> bytes:
 def redact_raw(raw: bytes, *, hidden: bool) -> bytes:
     """``raw`` with every access token masked. ``hidden`` (from ``hidden_token``, or True
     when the message could not be parsed) asks for the decoding pass, checked afterwards;
-    if a token would still survive, or the message is too complex to read (see
-    ``limits``), the message is reduced to its masked headers and a note."""
+    a header longer than the bounded parse reads asks for it too, and the message is
+    then rewritten with that header cut. If a token would still survive, or the message
+    is too complex to read (see ``limits``), the message is reduced to its masked headers
+    and a note."""
     try:
         masked = _mask_bytes(raw)
     except TooMuchMarkup:
         return _lossy(raw)
-    if not hidden:
+    long_header = has_long_header(raw)
+    if not hidden and not long_header:
         return masked
     if structure_problem(raw) is not None:
         return _lossy(masked)
     try:
-        if not contains_token(masked):
+        if not long_header and not contains_token(masked):
             return masked
         rewritten = _rewrite(masked)
-        if not contains_token(rewritten):
+        if not has_long_header(rewritten) and not contains_token(rewritten):
             return rewritten
     except Exception:  # damaged structure: fall through to the lossy copy
         pass

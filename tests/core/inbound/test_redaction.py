@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import base64
+import email
 import quopri
 from email.message import EmailMessage
 
 import pytest
 
+from core.inbound.limits import MAX_HEADER_CHARS
 from core.inbound.parsing import parse_message
-from core.inbound.redaction import contains_token, redact_raw
+from core.inbound.redaction import contains_token, has_long_header, redact_raw
 from tests.support.mail import recovery_email
+from tests.support.token_disguises import leaks
 
 TOKEN = "hf_" + "QwErTyUiOpAsDfGhJkLzXcVbNmQwErTyUi"
 
@@ -100,3 +103,53 @@ def test_literal_token_is_not_hidden():
 def test_no_token_leaves_bytes_alone():
     raw = recovery_email()
     assert redact_raw(raw, hidden=False) == raw
+
+
+def _hostile_params(count: int) -> str:
+    """RFC 2231 parameters the standard library's parser reads in quadratic time."""
+    return "; ".join(f"p{i}*=utf-8''v%{i % 10}0" for i in range(count))
+
+
+def test_a_huge_hostile_header_is_read_to_the_bound_and_cut_from_the_stored_copy():
+    """A 1 MB Content-Type of encoded parameters (the unbounded parse took minutes over
+    it) beside a token only base64 shows: the token is masked, the header kept up to
+    what the bounded parse reads, the rest of the message as it was."""
+    body = base64.encodebytes(f"token {TOKEN}\n".encode()).decode()
+    raw = (
+        "From: a@example.com\r\nSubject: hostile\r\n"
+        f"Content-Type: text/plain; charset=utf-8; {_hostile_params(40_000)}\r\n"
+        f"Content-Transfer-Encoding: base64\r\n\r\n{body}"
+    ).encode()
+    assert len(raw) > 800_000
+    parsed = parse_message(raw, max_bytes=10**7)
+    stored = redact_raw(raw, hidden=parsed.hides_token)
+    assert not leaks(stored) and not contains_token(stored)
+    assert b"From: a@example.com" in stored and b"Subject: hostile" in stored
+    assert MAX_HEADER_CHARS // 2 < len(stored) < MAX_HEADER_CHARS
+    body = email.message_from_bytes(stored).get_payload(decode=True)
+    assert b"hf_" in body and body.endswith(b"TyUi\n")  # masked, not dropped
+
+
+def test_a_token_past_the_read_bound_of_a_long_header_is_not_stored():
+    """The bounded parse reads a header's first ``MAX_HEADER_CHARS``; an encoded token
+    past them is unseen by every reading, so the header is cut where reading stopped."""
+    word = "=?utf-8?b?" + base64.b64encode(f"tok {TOKEN}".encode()).decode() + "?="
+    padding = " ".join(["padding"] * (MAX_HEADER_CHARS // 4))
+    raw = (
+        f"From: a@example.com\r\nSubject: hi\r\nX-Notes: {padding} {word}\r\n\r\nhello\r\n"
+    ).encode()
+    parsed = parse_message(raw, max_bytes=10**7)
+    assert parsed.hides_token is False  # the parse cannot see it: the cut must decide
+    stored = redact_raw(raw, hidden=parsed.hides_token)
+    assert not leaks(stored)
+    assert b"X-Notes: padding" in stored and stored.rstrip().endswith(b"hello")
+
+
+def test_a_long_header_is_found_wherever_it_is_and_only_when_long():
+    long_value = "x" * (MAX_HEADER_CHARS + 1)
+    assert has_long_header(f"X-A: {long_value}\r\n\r\nhi".encode())
+    folded = "\r\n ".join(["y" * 1_000] * 17)
+    assert has_long_header(f"From: a@example.com\r\nX-B: {folded}\r\n\r\nhi".encode())
+    nested = f"--b\r\nContent-Type: text/plain; {'q' * MAX_HEADER_CHARS}=1\r\n\r\nhi\r\n--b--"
+    assert has_long_header(f"Content-Type: multipart/mixed; boundary=b\r\n\r\n{nested}".encode())
+    assert not has_long_header(f"X-C: {'z' * 1_000}\r\n\r\n{'body line ' * 5_000}".encode())
