@@ -10,6 +10,10 @@
   only the tickets this transaction did not write itself: a ticket whose row version is
   ours is one no other transaction can see (it is new) or already holds locked (we
   updated it), so nothing can race its first-seen count.
+- PostgreSQL compresses the long texts every message writes (raw mail, message bodies,
+  the acknowledgement's text and HTML) with lz4 instead of pglz when the server has it
+  (PostgreSQL 14 and later, built with lz4): several times cheaper on the CPU, for
+  slightly larger values. Existing values stay as they are until rewritten.
 
 Revision ID: 0016
 Revises: 0015
@@ -24,6 +28,16 @@ down_revision = "0015"
 branch_labels = None
 depends_on = None
 
+LZ4_COLUMNS = (
+    ("inbound_messages", "raw"),
+    ("ticket_messages", "body_text"),
+    ("outbox_emails", "body_text"),
+    ("outbox_emails", "body_html"),
+)
+HAS_LZ4 = (
+    "SELECT coalesce(bool_or('lz4' = ANY (enumvals)), false) FROM pg_settings "
+    "WHERE name = 'default_toast_compression'"
+)
 REDUNDANT = (
     ("ix_evidence_ticket_id", "evidence", ["ticket_id"]),
     ("ix_inbound_messages_message_id", "inbound_messages", ["message_id"]),
@@ -43,11 +57,20 @@ def upgrade() -> None:
                 evidence_kinds_by_index(dialect, "e.id NOT IN (SELECT id FROM changed)"),
             )
         )
+        _compress(op.get_bind(), "lz4")
+
+
+def _compress(bind, method: str) -> None:
+    if not bind.exec_driver_sql(HAS_LZ4).scalar():
+        return
+    for table, column in LZ4_COLUMNS:
+        op.execute(f"ALTER TABLE {table} ALTER COLUMN {column} SET COMPRESSION {method}")
 
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect
     if dialect.name == "postgresql":
+        _compress(op.get_bind(), "default")
         op.execute(
             evidence_function(
                 "id = ANY (ARRAY(SELECT ticket_id FROM changed))",
