@@ -49,6 +49,8 @@ def _message(message: MessageView) -> None:
         if message.authenticity:
             st.text(f"Sender authenticity: {message.authenticity}")
         st.code(message.body or "(no text)", language=None, wrap_lines=True)
+        if message.reading_notes:
+            st.caption(literal("Read simplified: " + "; ".join(message.reading_notes) + "."))
         if message.attachments:
             st.text("Attachments: " + ", ".join(message.attachments))
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from core.accounts.tokens import redact_tokens
 from core.clock import Clock
 from core.inbound.evidence import EvidenceItem
 from core.inbound.parsing import ParsedMessage
@@ -62,6 +63,7 @@ def message_fields(parsed: ParsedMessage, message_id: str) -> dict[str, object]:
         "subject": parsed.subject,
         "body_text": parsed.body_text,
         "attachments": [a.as_dict() for a in parsed.attachments],
+        "reading_notes": [redact_tokens(note) for note in parsed.notes] or None,
     }
 
 

@@ -39,6 +39,8 @@ class MessageView:
     authenticity: str | None = None
     """SPF/DKIM/DMARC in plain words for the requester's mail; None for ours and for mail
     stored before they were read."""
+    reading_notes: tuple[str, ...] = ()
+    """Where a bound made the reading of the requester's mail simpler than the full one."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ def ticket_view(session: Session, ticket_id: int, *, clock: Clock = system_clock
             attachments=tuple(str(a.get("filename") or "(no name)") for a in m.attachments),
             at=m.created_at,
             authenticity=_authenticity(m.sender_auth),
+            reading_notes=tuple(redact_tokens(note) for note in m.reading_notes or ()),
         )
         for m, to_addr in rows
     ]

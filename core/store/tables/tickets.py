@@ -96,6 +96,9 @@ class TicketMessage(SQLModel, table=True):
     )
     """SPF/DKIM/DMARC of an inbound message as our trusted receiver stamped them
     (``SenderAuthenticity.as_dict``); None for our own mail and older messages."""
+    reading_notes: list[str] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True)))
+    """Where a bound made the reading of an inbound message simpler (``ParsedMessage.notes``,
+    tokens redacted); None when it was read in full, for our own mail and older messages."""
 
 
 class Evidence(SQLModel, table=True):
