@@ -19,7 +19,7 @@ from core.inbound.html_text import MAX_CONVERTED_HTML, html_to_text, strip_tags
 from core.inbound.limits import MAX_HEADER_CHARS, MAX_NESTED_MESSAGES, structure_problem
 from core.inbound.mail_policy import parse_bytes
 from core.inbound.own_text import own_text
-from core.inbound.redaction import hidden_token
+from core.inbound.redaction import hidden_token, long_headers
 from core.inbound.sanitize import clean_body, clean_line
 from core.inbound.senders import choose_sender
 
@@ -36,6 +36,7 @@ __all__ = [
 MSGID_RE = re.compile(r"<[^<>\s]{1,900}>")
 TEXT_ATTACHMENT_SUFFIXES = (".pub", ".sig", ".txt", ".asc", ".pem", ".key")
 MAX_TEXT_ATTACHMENT = 256 * 1024
+MAX_NOTED_HEADERS = 5
 BODY_TYPES = ("text/plain", "text/html")
 PREFERENCE = ("text/plain", "text/html")
 """``get_body(('plain', 'html'))``: the plain text first, else the HTML."""
@@ -432,12 +433,22 @@ def parse_message(raw: bytes, *, max_bytes: int) -> ParsedMessage:
         hides_token=_hidden_token(msg),
         sender_problem=sender.problem,
         own_text=own_text(body),
-        notes=walker.notes,
+        notes=_header_notes(raw) + walker.notes,
         authentication_results=raw_headers.get("authentication-results", []),
     )
     if not sender.addr and classify(parsed).kind == "request":
         raise UnparseableMessage(sender.problem or "no sender address (From) could be read")
     return parsed
+
+
+def _header_notes(raw: bytes) -> list[str]:
+    """Headers read only to their first ``MAX_HEADER_CHARS`` (``mail_policy``), by name."""
+    names = list(dict.fromkeys(long_headers(raw)))
+    if not names:
+        return []
+    more = ", ..." if len(names) > MAX_NOTED_HEADERS else ""
+    shown = ", ".join(names[:MAX_NOTED_HEADERS]) + more
+    return [f"headers over {MAX_HEADER_CHARS} characters read from their start ({shown})"]
 
 
 def _hidden_token(msg: Message) -> bool:

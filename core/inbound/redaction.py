@@ -43,6 +43,7 @@ KEPT_HEADER_CHARS = MAX_HEADER_CHARS * 3 // 4
 """What a rewritten copy keeps of a longer header (folding adds a few per cent)."""
 FIELD_NAME_RE = re.compile(rb"[\x21-\x39\x3b-\x7e]*:")
 """The start of a header line, as the standard library's feed parser tells one."""
+MAX_FIELD_NAME = 64
 
 
 def _mask(found) -> str:  # noqa: ANN001 (FoundToken)
@@ -246,17 +247,26 @@ def _parse(raw: bytes) -> Message:
     return email.message_from_bytes(raw, policy=STRUCTURE_POLICY)
 
 
-def has_long_header(raw: bytes) -> bool:
-    """True if some header (of any part) of ``raw`` may be longer than the bounded parse
-    reads: a line that, with its continuation lines, runs past ``MAX_HEADER_CHARS`` and
-    starts like a header field. A few C-speed passes; a long body line that starts like
-    one only costs the rewrite."""
+def long_headers(raw: bytes) -> list[str]:
+    """The names of the headers (of any part) of ``raw`` that may be longer than the
+    bounded parse reads: a line that, with its continuation lines, runs past
+    ``MAX_HEADER_CHARS`` and starts like a header field. A few C-speed passes; a long body
+    line that starts like one only costs a rewrite."""
     if len(raw) <= MAX_HEADER_CHARS:
-        return False
+        return []
     lines = raw.replace(b"\n ", b"  ").replace(b"\n\t", b"  ").split(b"\n")
     if max(map(len, lines)) <= MAX_HEADER_CHARS:
-        return False
-    return any(len(line) > MAX_HEADER_CHARS and FIELD_NAME_RE.match(line) for line in lines)
+        return []
+    return [
+        field.group(0)[:-1][:MAX_FIELD_NAME].decode("ascii")
+        for line in lines
+        if len(line) > MAX_HEADER_CHARS and (field := FIELD_NAME_RE.match(line))
+    ]
+
+
+def has_long_header(raw: bytes) -> bool:
+    """True if some header of ``raw`` may be longer than the bounded parse reads."""
+    return bool(long_headers(raw))
 
 
 def contains_token(raw: bytes) -> bool:

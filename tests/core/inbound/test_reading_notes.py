@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from core.inbound.html_text import MAX_CONVERTED_HTML
+from core.inbound.limits import MAX_HEADER_CHARS
 from core.inbound.new_tickets import message_fields
 from core.inbound.parsing import ParsedMessage
 from core.store import session_scope
@@ -75,3 +76,21 @@ def test_notes_are_stored_and_shown_with_tokens_masked(inbox):
     with session_scope(inbox.engine, readonly=True) as s:
         view = ticket_view(s, outcome.ticket_id, clock=inbox.clock)
     assert [m.reading_notes for m in view.messages if m.inbound] == [("kept hf_…TyUi",)]
+
+
+def test_headers_read_only_to_the_bound_are_named_in_a_note(inbox):
+    """A Subject of encoded words past ``MAX_HEADER_CHARS`` (and a long header in an
+    attachment's part) is read from its start; the note names both headers."""
+    words = "\r\n ".join(["=?utf-8?q?caf=C3=A9?="] * (MAX_HEADER_CHARS // 20 + 10))
+    raw = recovery_email(
+        subject="locked out",
+        attachments=[("notes.txt", "text/plain", b"hello")],
+    ).replace(b"Subject: locked out", b"Subject: " + words.encode(), 1)
+    raw = raw.replace(b'filename="notes.txt"', b'filename="notes.txt"; x="' + b"y" * 20_000 + b'"')
+    outcome = inbox.ingest(raw)
+    stored = _inbound(inbox, outcome.ticket_id)
+    assert stored.reading_notes == [
+        f"headers over {MAX_HEADER_CHARS} characters read from their start "
+        "(Subject, Content-Disposition)"
+    ]
+    assert stored.subject.startswith("cafécafé")  # adjacent encoded words join
