@@ -8,7 +8,7 @@ import base64
 import binascii
 import re
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
@@ -46,7 +46,10 @@ MAX_CANDIDATES = 200
 fingerprints or signatures; a pasted 10 MB log of key lines would otherwise cost a key
 parse per line."""
 WORD_RE = re.compile(r"\S+")
-SHA256_FP_RE = re.compile(r"(?<![A-Za-z0-9+/])SHA256:[A-Za-z0-9+/]{43}=?(?![A-Za-z0-9+/])")
+SHA256_FP_RE = re.compile(r"SHA256:[A-Za-z0-9+/]{43}=?(?![A-Za-z0-9+/])")
+"""Starts with its literal, which ``re`` finds by a fast scan (a leading look-behind turns
+that off); the character before is checked by ``_fingerprints``."""
+FINGERPRINT_TOUCHING = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
 MD5_FP_RE = re.compile(
     r"(?<![0-9A-Fa-f:])(?:MD5:)?(?:[0-9A-Fa-f]{2}:){15}[0-9A-Fa-f]{2}(?![0-9A-Fa-f:])"
 )
@@ -54,12 +57,15 @@ SIGNATURE_RE = re.compile(
     r"-----BEGIN SSH SIGNATURE-----(.*?)-----END SSH SIGNATURE-----", re.DOTALL
 )
 CLAIM_RE = re.compile(
-    r"(?i)\b(?P<label>user\s?name|user\s?id|hub\s+user(?:name)?|account(?:\s+name)?|login|"
+    r"\b(?P<label>user\s?name|user\s?id|hub\s+user(?:name)?|account(?:\s+name)?|login|"
     r"e-?mail(?:\s+address)?|registered\s+(?:with|under|as))"
     r"(?:\s+(?:on\s+the\s+hub|on\s+hugging\s*face))?"
     r"\s*(?P<sep>[:=]|\bis\b|\bwas\b)?\s*[\"'`<(@]?"
     r"(?P<value>[A-Za-z0-9][A-Za-z0-9._%+@-]*[A-Za-z0-9]|[A-Za-z0-9])"
 )
+"""Searched in lower-cased text, the value then read from the original at the same place
+(see ``_claim_matches``)."""
+CLAIM_ANY_CASE_RE = re.compile(CLAIM_RE.pattern, re.IGNORECASE)
 CLAIM_STOPWORDS = {
     "is", "was", "the", "my", "a", "an", "and", "or", "to", "on", "of", "with", "for", "i",
     "it", "has", "have", "name", "address", "recovery", "access", "details", "settings",
@@ -123,11 +129,17 @@ def _ssh_keys(text: str) -> Iterable[EvidenceItem]:
 def _fingerprints(text: str) -> Iterable[EvidenceItem]:
     """Both regexes start with a look-behind, so a text that cannot hold a match (no
     ``SHA256:``; fewer than the 15 colons of an MD5 fingerprint) is not scanned."""
-    regexes = [SHA256_FP_RE] if "SHA256:" in text else []
+    matches: list[Iterable[re.Match[str]]] = []
+    if "SHA256:" in text:
+        matches.append(
+            m
+            for m in SHA256_FP_RE.finditer(text)
+            if not m.start() or text[m.start() - 1] not in FINGERPRINT_TOUCHING
+        )
     if text.count(":") >= 15:
-        regexes.append(MD5_FP_RE)
-    for regex in regexes:
-        for match in islice(regex.finditer(text), MAX_CANDIDATES):
+        matches.append(MD5_FP_RE.finditer(text))
+    for found in matches:
+        for match in islice(found, MAX_CANDIDATES):
             normalized = normalize_fingerprint(match.group(0))
             if normalized:
                 yield EvidenceItem("fingerprint", normalized, fingerprint=normalized)
@@ -168,13 +180,54 @@ def _profile_url_re(host: str) -> re.Pattern[str]:
     )
 
 
+def _claim_matches(text: str) -> Iterator[tuple[str, str | None, str]]:
+    """Each (label, separator, value) ``CLAIM_RE`` finds, labels lower-cased and values
+    as written. A case-insensitive search costs Python's ``re`` several times a search of
+    the lower-cased text; where lower-casing changes the length (a few non-ASCII letters),
+    the places would not line up, and the original is searched case-insensitively."""
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        for match in CLAIM_ANY_CASE_RE.finditer(text):
+            yield match.group("label").lower(), match.group("sep"), match.group("value")
+        return
+    end = 0
+    for start in _label_starts(lowered):
+        if start < end:
+            continue
+        match = CLAIM_RE.match(lowered, start)
+        if match is not None:
+            end = match.end()
+            yield match.group("label"), match.group("sep"), text[slice(*match.span("value"))]
+
+
+CLAIM_LABEL_WORDS = ("user", "hub", "account", "login", "email", "e-mail", "registered")
+"""The words a ``CLAIM_RE`` label starts with."""
+
+
+def _label_starts(lowered: str) -> list[int]:
+    """Where a claim's label may start, in order: a few ``str.find`` scans cost less than
+    trying ``CLAIM_RE`` at every character (a match starts only at a label, so matching at
+    these places in order finds what ``finditer`` finds)."""
+    starts = []
+    for word in CLAIM_LABEL_WORDS:
+        at = lowered.find(word)
+        while at != -1:
+            starts.append(at)
+            at = lowered.find(word, at + 1)
+    return sorted(starts)
+
+
+@lru_cache(maxsize=8)
+def _hub_host(hub_url: str) -> str:
+    return (urlsplit(hub_url).hostname or "huggingface.co").lower()
+
+
 def _claims(text: str, *, ignore: set[str]) -> Iterable[EvidenceItem]:
-    for match in CLAIM_RE.finditer(text):
-        value = match.group("value").rstrip(".")
-        label = match.group("label").lower()
+    for label, sep, written in _claim_matches(text):
+        value = written.rstrip(".")
         if value.lower() in CLAIM_STOPWORDS:
             continue
-        if label.startswith(("account", "login")) and match.group("sep") not in (":", "="):
+        if label.startswith(("account", "login")) and sep not in (":", "="):
             continue  # "my account was hacked" names no account
         if "@" in value:
             email = value.lower()
@@ -186,8 +239,8 @@ def _claims(text: str, *, ignore: set[str]) -> Iterable[EvidenceItem]:
             and not TOKEN_IN_TEXT_RE.fullmatch(value)
         ):
             yield EvidenceItem("claimed_username", value)
-    host = urlsplit(get_settings().hub_url).hostname or "huggingface.co"
-    if host.lower() not in text.lower():
+    host = _hub_host(get_settings().hub_url)
+    if host not in text.lower():
         return
     for match in _profile_url_re(host).finditer(text):
         name = match.group(1)

@@ -31,15 +31,17 @@ OUTLOOK_FIELD_RE = re.compile(
 )
 SIGNATURE_RE = re.compile(r"^(?:-- ?|sent from my [\w ]{1,40}|get outlook for \w+)\s*$", re.I)
 FOOTER_RE = re.compile(
-    r"(?i)\bunsubscribe\b|you (?:are receiving|received) this|to stop receiving|"
+    r"\bunsubscribe\b|you (?:are receiving|received) this|to stop receiving|"
     r"manage (?:your )?(?:email |subscription )?preferences|this (?:e-?mail|message) was sent to"
 )
+"""Searched in lower-cased text: a case-insensitive search costs Python's ``re`` several
+times a lower-casing and a plain one."""
 CUT_HINT_RE = re.compile(
-    r"(?im)^\s*(?:>|(?:on|le|am|el|op)\s|在|-{2}|_{20}|begin forwarded|"
+    r"(?m)^\s*(?:>|(?:on|le|am|el|op)\s|在|-{2}|_{20}|begin forwarded|"
     r"\*?(?:from|von|de|van|da)\s*:|sent from my|get outlook)"
 )
 """Some line may start quoted, forwarded or signature material: only then is the body
-read line by line (most recovery emails hold none)."""
+read line by line (most recovery emails hold none). Searched in lower-cased text."""
 MAX_CHARS = 100_000
 """Characters of a body searched (claims sit at the top; the bound keeps the scan short)."""
 FOOTER_WINDOW = 25
@@ -70,7 +72,7 @@ def _cut_at(lines: list[str]) -> int:
 def _footer_start(lines: list[str]) -> int:
     """Start of the paragraph holding a newsletter footer marker near the end."""
     for i in range(max(0, len(lines) - FOOTER_WINDOW), len(lines)):
-        if FOOTER_RE.search(lines[i]):
+        if FOOTER_RE.search(lines[i].lower()):
             while i > 0 and lines[i - 1].strip():
                 i -= 1
             return i
@@ -80,7 +82,8 @@ def _footer_start(lines: list[str]) -> int:
 def own_text(body: str) -> str:
     """The part of ``body`` its sender wrote for this message (see the module)."""
     body = body[:MAX_CHARS]
-    if not CUT_HINT_RE.search(body) and not FOOTER_RE.search(body):
+    lowered = body.lower()
+    if not CUT_HINT_RE.search(lowered) and not FOOTER_RE.search(lowered):
         return body.strip("\n")
     lines = body.split("\n")
     lines = lines[: _cut_at(lines)]

@@ -4,11 +4,12 @@ newsletter footers."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
 
-from core.inbound.evidence import extract_evidence
+from core.inbound.evidence import CLAIM_ANY_CASE_RE, _claim_matches, extract_evidence
 from core.inbound.own_text import own_text
 from core.inbound.parsing import parse_message
 from tests.support.mail import recovery_email
@@ -80,3 +81,23 @@ def test_a_forwarded_message_attachment_is_evidence_but_names_no_account():
 def test_without_claim_texts_claims_come_from_each_texts_own_part():
     items = extract_evidence(["username: dave\n\nOn Mon, Eve wrote:\n> username: evelyn"])
     assert [(i.kind, i.value) for i in items] == [("claimed_username", "dave")]
+
+
+def test_claim_search_finds_what_a_case_insensitive_scan_finds():
+    """The claim search works on lower-cased text from the places a label can start;
+    over many random texts it finds the same (label, separator, value) as a plain
+    case-insensitive ``finditer``, values in their original case."""
+    words = [
+        "user", "name", "username", "User Name", "hub user", "account", "Account name",
+        "login", "e-mail", "EMAIL address", "registered with", "is", "was", ":", "=", "Bob",
+        "alice.X", "A@b.co", "x", "\n", " ", "on the hub", "userid", "myaccount", "hubuser",
+        "e", "-", "mail", "(", "'", "İ", "USERNAME:", "ß",
+    ]  # fmt: skip
+    rng = random.Random(7)
+    for _ in range(5000):
+        text = "".join(rng.choice(words) + rng.choice(["", " ", "\n"]) for _ in range(12))
+        expected = [
+            (m.group("label").lower(), m.group("sep"), m.group("value"))
+            for m in CLAIM_ANY_CASE_RE.finditer(text)
+        ]
+        assert list(_claim_matches(text)) == expected, text
