@@ -174,12 +174,18 @@ def _without_tags(text: str) -> str:
     return TAG_RE.sub(" ", INLINE_TAG_RE.sub(_SEAM, text)).replace(_SEAM, "")
 
 
-def _as_seen(text: str, *, tagless: str | None = None) -> str:
+def _has_markup(text: str) -> bool:
+    """Whether ``MARKUP_RE`` may have something to remove (a few substring searches)."""
+    return any(mark in text for mark in MARKUP_HINTS)
+
+
+def _as_seen(text: str, *, tagless: str | None = None, markup: bool | None = None) -> str:
     """``text`` roughly as a reader sees it, at C speed, each entity standing in as one
     letter (it may be one): what ``_Skeleton`` reads, with letters joined at least where
-    it joins them. ``tagless``: ``_without_tags(text)`` when the caller has it."""
+    it joins them. ``tagless``: ``_without_tags(text)``, and ``markup``:
+    ``_has_markup(tagless)``, when the caller has them."""
     seen = _without_tags(text) if tagless is None else tagless
-    if any(mark in seen for mark in MARKUP_HINTS):
+    if _has_markup(seen) if markup is None else markup:
         seen = MARKUP_RE.sub("", seen)
     if not seen.isascii() and _SEEN_RE.search(seen):
         seen = seen.translate(_SEEN)
@@ -262,9 +268,10 @@ def _candidates(text: str) -> tuple[bool, bool, bool]:
     written (inside a tag's attribute or a comment, which a reader does not see, or glued
     to markup or an entity that a reader joins to it); and whether it reads as written."""
     tagless = _without_tags(text)
-    if any(mark in tagless for mark in MARKUP_HINTS) and _no_token_across_markup(tagless):
+    markup = _has_markup(tagless)
+    if markup and _no_token_across_markup(tagless):
         return False, tagless != text and _may_hold_token(text, loose=False), False
-    seen = _as_seen(text, tagless=tagless)
+    seen = _as_seen(text, tagless=tagless, markup=markup)
     plain = seen == text
     in_seen = _may_hold_token(seen, loose=not plain)
     return in_seen, not plain and _may_hold_token(text, loose=False), plain

@@ -254,14 +254,19 @@ def long_headers(raw: bytes) -> list[str]:
     line that starts like one only costs a rewrite."""
     if len(raw) <= MAX_HEADER_CHARS:
         return []
-    lines = raw.replace(b"\n ", b"  ").replace(b"\n\t", b"  ").split(b"\n")
-    if max(map(len, lines)) <= MAX_HEADER_CHARS:
-        return []
-    return [
-        field.group(0)[:-1][:MAX_FIELD_NAME].decode("ascii")
-        for line in lines
-        if len(line) > MAX_HEADER_CHARS and (field := FIELD_NAME_RE.match(line))
-    ]
+    text = raw.replace(b"\n ", b"  ").replace(b"\n\t", b"  ")  # one line per header
+    step = MAX_HEADER_CHARS // 2  # a longer line holds a whole block of this many
+    names: list[str] = []
+    seen = 0
+    for block in range(0, len(text), step):
+        if block < seen or text.find(b"\n", block, block + step) != -1:
+            continue
+        start = text.rfind(b"\n", 0, block) + 1
+        end = text.find(b"\n", block)
+        seen = len(text) if end == -1 else end
+        if seen - start > MAX_HEADER_CHARS and (field := FIELD_NAME_RE.match(text, start)):
+            names.append(field.group(0)[:-1][:MAX_FIELD_NAME].decode("ascii"))
+    return names
 
 
 def has_long_header(raw: bytes) -> bool:
