@@ -153,3 +153,5 @@ def test_a_long_header_is_found_wherever_it_is_and_only_when_long():
     nested = f"--b\r\nContent-Type: text/plain; {'q' * MAX_HEADER_CHARS}=1\r\n\r\nhi\r\n--b--"
     assert has_long_header(f"Content-Type: multipart/mixed; boundary=b\r\n\r\n{nested}".encode())
     assert not has_long_header(f"X-C: {'z' * 1_000}\r\n\r\n{'body line ' * 5_000}".encode())
+    assert has_long_header(b"X-D: " + b"w" * (MAX_HEADER_CHARS * 3))  # no line break at all
+    assert not has_long_header(b"X-E: " + b"w" * (MAX_HEADER_CHARS - 20) + b"\r\n\r\nhi")
