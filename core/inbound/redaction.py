@@ -326,16 +326,30 @@ def _kept(value: str) -> str:
     return cut[:blank] if blank > 0 else cut
 
 
+def _rewritten_header(part: Message, name: str, value: str) -> str | None:
+    """The header's new value (cut if long, masked), or None if it stays as it is."""
+    if len(str(value)) > KEPT_HEADER_CHARS:
+        return _encoded_header(mask_in_place(_header_text(_kept(value))))
+    if not _tokens(str(value)) and not _header_tokens(part, name, value):
+        return None
+    new = _masked_params(part, name) if name.lower() in PARAM_HEADERS else None
+    return new or _encoded_header(mask_in_place(_header_text(value)))
+
+
 def _rewrite_headers(part: Message) -> None:
-    for name, value in list(part.raw_items()):
-        if len(str(value)) > KEPT_HEADER_CHARS:
-            part.replace_header(name, _encoded_header(mask_in_place(_header_text(_kept(value)))))
-            continue
-        if not _tokens(str(value)) and not _header_tokens(part, name, value):
-            continue
-        new = _masked_params(part, name) if name.lower() in PARAM_HEADERS else None
-        new = new or _encoded_header(mask_in_place(_header_text(value)))
-        part.replace_header(name, new)
+    """Every header rewritten in place, in order (``replace_header`` would always change
+    the first of several headers with one name, leaving a token in the second)."""
+    items = list(part.raw_items())
+    new = [_rewritten_header(part, name, value) for name, value in items]
+    if not any(value is not None for value in new):
+        return
+    for name in dict.fromkeys(name.lower() for name, _ in items):
+        del part[name]
+    for (name, value), rewritten in zip(items, new, strict=True):
+        if rewritten is None:
+            part.set_raw(name, value)
+        else:
+            part[name] = rewritten
 
 
 def _drop(part: Message) -> None:

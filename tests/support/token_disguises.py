@@ -302,6 +302,10 @@ DISGUISES: list[Disguise] = [
     Disguise("message-id", lambda t: _message("hi\r\n", message_id=f"<{t}@x>")),
     Disguise("x-header-encoded", lambda t: _message("hi\r\n", headers=f"X-Note: {_word(t)}\r\n")),
     Disguise(
+        "second-of-two-same-name-headers",
+        lambda t: _message("hi\r\n", headers=f"X-Note: fine\r\nX-Note: {_word(t)}\r\n"),
+    ),
+    Disguise(
         "from-display-name",
         lambda t: _message("hi\r\n").replace(b"From: Alice Example", f"From: Alice {t}".encode()),
     ),
