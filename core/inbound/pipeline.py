@@ -11,6 +11,7 @@ message, and a message that still fails is stored alone, quarantined with the re
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -18,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 
@@ -235,18 +237,42 @@ def ingest_messages(
     this process does both."""
     report = report or IngestReport()
     size = max(1, batch_size)
-    if parse_processes > 0:
-        engine.dispose()  # no database connection may be inherited by a parse process
-        with ProcessPoolExecutor(
-            parse_processes, initializer=_exit_with_parent, initargs=(os.getpid(),)
-        ) as pool:
-            for batch, prepared in _prepared_batches(pool, messages, size, parse_processes):
+    with _fewer_collections():
+        if parse_processes > 0:
+            engine.dispose()  # no database connection may be inherited by a parse process
+            with ProcessPoolExecutor(
+                parse_processes, initializer=_exit_with_parent, initargs=(os.getpid(),)
+            ) as pool:
+                for batch, prepared in _prepared_batches(pool, messages, size, parse_processes):
+                    _write_batch(engine, batch, prepared, clock, report, in_transaction, progress)
+        else:
+            for batch in _batches(messages, size):
+                prepared = prepare_all([m.raw for m in batch])
                 _write_batch(engine, batch, prepared, clock, report, in_transaction, progress)
-    else:
-        for batch in _batches(messages, size):
-            prepared = prepare_all([m.raw for m in batch])
-            _write_batch(engine, batch, prepared, clock, report, in_transaction, progress)
     return report
+
+
+GC_FIRST_GENERATION = 20_000
+"""Allocations between young-generation collections while ingesting (Python's default is
+700)."""
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Ingesting allocates millions of short-lived objects (parsed trees, rows, rendered
+    mail) and frees nearly all of them by reference counting; at Python's default
+    thresholds the cycle collector ran so often, over every object the process has loaded,
+    that it cost ~8% of an ingest's CPU. For the ingest, what is loaded before it starts is
+    set aside (``gc.freeze``, also sparing a parse process's copy-on-write pages) and the
+    young generation is collected less often; both are undone afterwards."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(thresholds[0], GC_FIRST_GENERATION), *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 def _write_batch(

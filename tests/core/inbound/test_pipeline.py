@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import json
 import logging
@@ -22,7 +23,7 @@ from core.inbound import (
     ingest_messages,
     reprocess_quarantined,
 )
-from core.inbound.pipeline import _prepared_batches
+from core.inbound.pipeline import GC_FIRST_GENERATION, _prepared_batches
 from core.settings import get_settings
 from core.store import session_scope
 from core.store.tables import AuditEvent, Evidence, OutboxEmail, Ticket
@@ -412,3 +413,17 @@ def test_default_parse_processes(monkeypatch):
     assert default_parse_processes(100, 100) == 0
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
     assert default_parse_processes(10_000, 100) == 0
+
+
+def test_ingest_collects_cycles_less_often_and_restores_the_collector(engine, clock):
+    """While ingesting, what was loaded before is set aside from the cycle collector and
+    young objects are collected less often; afterwards the collector is as it was."""
+    before = gc.get_threshold()
+    seen = []
+
+    def during(session, batch):
+        seen.append((gc.get_threshold()[0], gc.get_freeze_count()))
+
+    ingest_messages(engine, _numbered(3), clock=clock, batch_size=2, in_transaction=during)
+    assert seen and all(first >= GC_FIRST_GENERATION and frozen > 0 for first, frozen in seen)
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
