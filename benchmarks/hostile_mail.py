@@ -1,8 +1,9 @@
 """Worst-case time and peak memory of one hostile message (``tests/support/hostile_mail``:
 nested HTML lists, tens of thousands of encoded words, huge attachments, thousands of
-parts, deep nesting, long headers) at the default size limit, each read in a fresh
-process: ``parse_message`` alone, and the whole database-free preparation ingestion runs
-(parse, evidence, redacted raw copy). Goal: each under 2 s and 200 MB above the process's
+parts, deep nesting, long headers, a log of key- and token-like lines, token-like words
+split by tags) at the default size limit, each read in a fresh process: ``parse_message``
+alone, and the whole database-free preparation ingestion runs (parse, evidence, token
+redaction of the texts and of the raw copy). Goal: each under 2 s and 200 MB above the process's
 own footprint; time is judged in CPU seconds, since the wall clock also counts whatever
 else the machine runs.
 

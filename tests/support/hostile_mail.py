@@ -123,6 +123,18 @@ def big_text_body(size: int) -> bytes:
     )
 
 
+def token_words_in_markup(size: int) -> bytes:
+    """HTML of inline tags with a token-like word split by a tag every few hundred bytes:
+    each window of it needs the exact (per-tag) token reading."""
+    word = "QwErTyUiOpAsDfGhJkLzXcVbNmQwErTyUi"
+    unit = "<b>x</b> " * 50 + f"<p>{word[:9]}<i></i>{word[9:]}</p>\n"
+    return _message(
+        "Subject: markup\r\nContent-Type: text/html; charset=utf-8\r\n"
+        "Content-Transfer-Encoding: 8bit\r\n",
+        unit * (size // len(unit)),
+    )
+
+
 SHAPES: dict[str, Callable[[int], bytes]] = {
     "nested-lists-html": nested_lists_html,
     "flat-html": flat_html,
@@ -135,4 +147,5 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     "long-header": long_header,
     "long-content-type": long_content_type,
     "big-text-body": big_text_body,
+    "token-words-in-markup": token_words_in_markup,
 }
