@@ -9,7 +9,8 @@
   ``NOT IN`` instead of comparing every probed row with an array of all of them, and locks
   only the tickets this transaction did not write itself: a ticket whose row version is
   ours is one no other transaction can see (it is new) or already holds locked (we
-  updated it), so nothing can race its first-seen count.
+  updated it), so nothing can race its first-seen count. The tickets are looked up once
+  each (``DISTINCT``), not once per evidence row.
 - PostgreSQL compresses the long texts every message writes (raw mail, message bodies,
   the acknowledgement's text and HTML) with lz4 instead of pglz when the server has it
   (PostgreSQL 14 and later, built with lz4): several times cheaper on the CPU, for
@@ -52,7 +53,7 @@ def upgrade() -> None:
     if dialect.name == "postgresql":
         op.execute(
             evidence_function(
-                "id = ANY (ARRAY(SELECT ticket_id FROM changed)) "
+                "id = ANY (ARRAY(SELECT DISTINCT ticket_id FROM changed)) "
                 "AND xmin <> pg_current_xact_id()::xid",
                 evidence_kinds_by_index(dialect, "e.id NOT IN (SELECT id FROM changed)"),
             )
