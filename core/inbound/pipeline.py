@@ -380,61 +380,66 @@ def _prepared_batches(
     pool: Executor, messages: Iterable[SourceMessage], batch_size: int, processes: int
 ) -> Iterator[tuple[list[SourceMessage], list[Prepared]]]:
     """The stream as (transaction's messages, their prepared forms), in stream order, with
-    both cores busy until the end. Two batches of chunks are kept submitted to ``pool``;
-    the writer (the caller) takes a batch as soon as ``batch_size`` messages at the front
-    are prepared; meanwhile it prepares chunks no parse process has started, from the back
-    (waiting would leave its core idle; a chunk prepared here is not pickled either), and
-    waits only when every chunk is taken. Once the stream has ended, a transaction takes
-    half of what is left, so the last write, which nothing can overlap, is one chunk's
-    rather than a whole batch's."""
+    both cores busy until the end. Two batches beyond the one being written are kept
+    submitted to ``pool``, so the parse processes always have work while the caller
+    writes. To complete the batch it needs next, the caller prepares that batch's chunks
+    no parse process has started, from its back (waiting would leave its core idle; a chunk
+    prepared here is not pickled either), and waits only for chunks already being
+    prepared. Once the stream has ended, a transaction takes half of what is left, so the
+    last write, which nothing can overlap, is about one chunk's rather than a whole
+    batch's."""
     chunk_size = max(1, min(MAX_CHUNK, -(-batch_size // (processes * CHUNKS_PER_PROCESS))))
     source = iter(messages)
     window: deque[_Chunk] = deque()
     ended = False
-    while True:
+
+    def refill() -> None:
+        nonlocal ended
         pending = sum(len(c.messages) for c in window)
         while not ended and pending < 2 * batch_size:
             chunk = list(islice(source, chunk_size))
             if not chunk:
                 ended = True
-                break
+                return
             window.append(_Chunk(chunk, pool.submit(prepare_all, [m.raw for m in chunk])))
             pending += len(chunk)
-        if not window:
-            return
+
+    refill()
+    while window:
+        pending = sum(len(c.messages) for c in window)
         wanted = batch_size if not ended else max(1, min(batch_size, pending // 2))
-        taken = _ready_front(window, wanted, batch_size)
-        if taken:
-            chunks = [window.popleft() for _ in range(taken)]
+        current = list(islice(window, _front(window, wanted, batch_size)))
+        waiting = [c for c in current if not c.ready()]
+        if not waiting:
+            for _ in current:
+                window.popleft()
+            refill()  # the next batches go to the parse processes before this one is written
             yield (
-                [m for c in chunks for m in c.messages],
-                [p for c in chunks for p in c.result()],
+                [m for c in current for m in c.messages],
+                [p for c in current for p in c.result()],
             )
-        elif not _prepare_one_here(window):
-            # every chunk is with a parse process: wait for the first not back yet
-            next(c for c in window if not c.ready()).result()
+        elif not _prepare_one_here(waiting):
+            waiting[0].result()  # the rest is with the parse processes: wait for the first
+        refill()
 
 
-def _ready_front(window: deque[_Chunk], wanted: int, most: int) -> int:
-    """How many chunks at the front make a transaction: prepared and consecutive, at least
-    ``wanted`` messages (or all of the window) and at most ``most`` (one chunk at least);
-    0 when the front is not there yet."""
+def _front(window: deque[_Chunk], wanted: int, most: int) -> int:
+    """How many chunks at the front make the next transaction: at least ``wanted``
+    messages (or all of the window) and at most ``most`` (one chunk at least)."""
     count = 0
     for taken, chunk in enumerate(window, start=1):
-        if not chunk.ready():
-            return 0
         if taken > 1 and count + len(chunk.messages) > most:
             return taken - 1
         count += len(chunk.messages)
-        if count >= wanted or taken == len(window):
+        if count >= wanted:
             return taken
-    return 0
+    return len(window)
 
 
-def _prepare_one_here(window: deque[_Chunk]) -> bool:
-    """Prepare the last chunk no parse process has started, in this process; False when
-    there is none."""
-    for chunk in reversed(window):
+def _prepare_one_here(chunks: list[_Chunk]) -> bool:
+    """Prepare the last of ``chunks`` that no parse process has started, in this process;
+    False when there is none."""
+    for chunk in reversed(chunks):
         if chunk.prepared is None and chunk.future.cancel():
             chunk.prepared = prepare_all([m.raw for m in chunk.messages])
             return True
