@@ -105,6 +105,7 @@ def _link_email(*, to: str, username: str, token: str, user_id: int | None, cloc
         user_id=user_id,
         auto_submitted="auto-generated",
         clock=clock,
+        sealed=True,  # the link resets the password: it is stored encrypted
     )
 
 

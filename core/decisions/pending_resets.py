@@ -124,6 +124,7 @@ def schedule_reset(
             ticket_id=ticket.id,
             auto_submitted="auto-generated",
             clock=clock,
+            sealed=True,  # the link cancels the reset: it is stored encrypted
         )
     )
     session.add(email)

@@ -140,14 +140,19 @@ def message_bytes(row: OutboxEmail, *, settings: Settings | None = None) -> byte
         f'Content-Type: multipart/alternative; boundary="{boundary}"',
     ]
     delimiter = b"--" + boundary.encode()
+    text, html = row.body_text, row.body_html
+    if row.sealed:
+        from core.encryption import decrypt_secret  # only secret-bearing mail needs the key
+
+        text, html = decrypt_secret(text), decrypt_secret(html)
     return b"".join(
         (
             "\r\n".join(headers).encode("ascii"),
             b"\r\n\r\n",
             delimiter + b"\r\n",
-            _text_part("plain", row.body_text, boundary),
+            _text_part("plain", text, boundary),
             b"\r\n" + delimiter + b"\r\n",
-            _text_part("html", row.body_html, boundary),
+            _text_part("html", html, boundary),
             b"\r\n" + delimiter + b"--\r\n",
         )
     )

@@ -103,9 +103,12 @@ def outbox_values(
     auto_submitted: str | None = None,
     clock: Clock = system_clock,
     send_after: datetime | None = None,
+    sealed: bool = False,
 ) -> dict[str, Any]:
     """The rendered outbox row's column values, for ``queue_email`` and for callers that
-    insert many rows in one statement (ingestion)."""
+    insert many rows in one statement (ingestion). ``sealed``: the context holds a one-time
+    secret (a password-reset or cancel link), so the bodies are stored encrypted and only
+    the sender opens them; the subject must not hold it."""
     if values_stand_apart(template) and all(map(_plain, context.values())):
         masked = {k: redact_tokens(v) if type(v) is str else v for k, v in context.items()}
         rendered = render_email(template, masked)
@@ -122,6 +125,10 @@ def outbox_values(
         headers["References"] = " ".join(references)
     if auto_submitted:
         headers["Auto-Submitted"] = _single_line(auto_submitted)
+    if sealed:
+        from core.encryption import encrypt_secret  # only secret-bearing mail needs the key
+
+        text, html = encrypt_secret(text), encrypt_secret(html)
     now = clock()
     return {
         "message_id": new_message_id(),
@@ -130,6 +137,7 @@ def outbox_values(
         "subject": redact_tokens(rendered.subject),  # folded to one line after rendering
         "body_text": text,
         "body_html": html,
+        "sealed": sealed,
         "headers": headers,
         "user_id": user_id,
         "ticket_id": ticket_id,
@@ -143,7 +151,7 @@ def outbox_values(
 def queue_email(session: Session, **email: Any) -> OutboxEmail:
     """Render the email now and add it to the outbox; it is sent only if the caller's
     transaction commits. Takes the keyword arguments of ``outbox_values``; the context must
-    hold no secret."""
+    hold no secret unless ``sealed`` is set."""
     row = OutboxEmail(**outbox_values(**email))
     session.add(row)
     return row

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index
+from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
 from core.store.types import UTCDateTime
@@ -26,6 +27,9 @@ class OutboxEmail(SQLModel, table=True):
     subject: str
     body_text: str
     body_html: str
+    sealed: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
+    """The bodies are encrypted (``core.encryption``): they carry a one-time secret, such as
+    a password-reset link; the sender opens them when it builds the message."""
     headers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     """Extra headers (In-Reply-To, References, Auto-Submitted), already validated."""
     user_id: int | None = Field(default=None, index=True)

@@ -17,6 +17,7 @@ from core.settings import get_settings
 from core.store import session_scope
 from core.store.tables import OutboxEmail, PendingReset, Ticket, User
 from core.twofactor import is_enabled
+from tests.support.outbox_mail import delivered_text
 from tests.support.recovery_tickets import add_evidence, enable_two_factor, make_ticket
 from tests.support.staff_members import add_staff
 
@@ -47,7 +48,7 @@ def open_link(portal, engine) -> None:
         (notice,) = s.exec(
             select(OutboxEmail).where(OutboxEmail.template == "two_factor_reset_pending")
         ).all()
-    url = LINK.search(notice.body_text).group(0)
+    url = LINK.search(delivered_text(notice)).group(0)
     portal.at.query_params["token"] = parse_qs(urlsplit(url).query)["token"][0]
     portal.open("cancel_reset")
 

@@ -11,6 +11,7 @@ from sqlmodel import select
 from core.store import session_scope
 from core.store.tables import OutboxEmail
 from tests.backoffice.portal.conftest import PASSWORD
+from tests.support.outbox_mail import delivered_text
 
 NEW_PASSWORD = "another fine passphrase"
 LINK = re.compile(r"http://localhost:8502/forgot-password\?token=[A-Za-z0-9_\-]+")
@@ -32,7 +33,7 @@ def ask_for_link(portal, email: str) -> str:
 
 def open_link(portal, engine) -> None:
     """Open the newest link the way a browser does: the page at its URL with ``?token=``."""
-    url = LINK.search(reset_emails(engine)[-1].body_text).group(0)
+    url = LINK.search(delivered_text(reset_emails(engine)[-1])).group(0)
     portal.at.query_params["token"] = parse_qs(urlsplit(url).query)["token"][0]
     portal.open("password_reset")
 

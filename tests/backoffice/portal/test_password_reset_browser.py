@@ -15,6 +15,7 @@ from core.twofactor import sign_in_password
 from tests.browser import conftest as browser
 from tests.browser import test_portal_browser as portal_browser
 from tests.browser.portal_steps import wait_for_app
+from tests.support.outbox_mail import delivered_text
 
 pytestmark = pytest.mark.browser
 chromium_page = browser.chromium_page
@@ -26,9 +27,11 @@ def emailed_link(sqlite_url: str) -> str:
     engine = make_engine(sqlite_url)
     try:
         with session_scope(engine, readonly=True) as s:
-            body = s.exec(
-                select(OutboxEmail.body_text).where(OutboxEmail.template == "password_reset_link")
-            ).one()
+            body = delivered_text(
+                s.exec(
+                    select(OutboxEmail).where(OutboxEmail.template == "password_reset_link")
+                ).one()
+            )
     finally:
         engine.dispose()
     return re.search(r"http://\S+/forgot-password\?token=\S+", body).group(0)

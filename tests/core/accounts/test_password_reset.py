@@ -26,8 +26,10 @@ from core.store import session_scope
 from core.store.tables import AuditEvent, OutboxEmail, PasswordResetLink, User
 from core.twofactor import sign_in, sign_in_password
 from core.twofactor.recovery_codes import remaining_codes
+from tests.core.test_no_plaintext_secrets import dump_database
 from tests.core.twofactor import conftest as twofactor
 from tests.core.twofactor.conftest import PASSWORD
+from tests.support.outbox_mail import delivered_bodies, delivered_text
 
 user = twofactor.user
 enrolled = twofactor.enrolled
@@ -56,8 +58,9 @@ def request_link(engine, clock, address: str = "alice@example.com") -> str:
         request_password_reset(s, email=address, clock=clock)
     sent = emails(engine, "password_reset_link")
     assert len(sent) == before + 1
-    url = LINK.search(sent[-1].body_text).group(0)
-    assert url in sent[-1].body_html
+    text, html = delivered_bodies(sent[-1])
+    url = LINK.search(text).group(0)
+    assert url in html
     return parse_qs(urlsplit(url).query)["token"][0]
 
 
@@ -81,7 +84,8 @@ def test_link_goes_to_the_address_on_file_and_only_its_keyed_hash_is_stored(engi
     token = request_link(engine, clock, address="  ALICE@Example.com ")
     [mail] = emails(engine, "password_reset_link")
     assert mail.to_addr == "alice@example.com"
-    assert mail.body_text.count("http://localhost:8502/forgot-password?token=") == 1
+    assert delivered_text(mail).count("http://localhost:8502/forgot-password?token=") == 1
+    assert token not in mail.body_text + mail.body_html  # stored sealed
     assert len(token) >= 43
     with session_scope(engine, readonly=True) as s:
         [row] = s.exec(select(PasswordResetLink)).all()
@@ -95,7 +99,7 @@ def test_portal_url_setting_makes_the_link(engine, user, clock, monkeypatch):
     monkeypatch.setenv("BACKOFFICE_PORTAL_URL", "https://account.example.org/")
     password_reset.get_settings.cache_clear()
     token = request_link(engine, clock)
-    body = emails(engine, "password_reset_link")[-1].body_text
+    body = delivered_text(emails(engine, "password_reset_link")[-1])
     assert f"https://account.example.org/forgot-password?token={token}" in body
 
 
@@ -290,3 +294,11 @@ def test_two_uses_at_once_one_wins(engine, user, clock):
     [winner] = [o for o in outcomes if o != "refused"]
     assert password_works(engine, winner)
     assert len(emails(engine, "password_changed")) == 1
+
+
+def test_the_emailed_link_is_in_the_clear_nowhere_in_the_database(engine, user, clock):
+    """The outbox row is sealed: the token is only in the message the sender builds."""
+    token = request_link(engine, clock)
+    [mail] = emails(engine, "password_reset_link")
+    assert mail.sealed
+    assert token not in dump_database(engine)

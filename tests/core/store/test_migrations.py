@@ -7,7 +7,7 @@ from datetime import timedelta
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import insert, inspect
+from sqlalchemy import column, insert, inspect, select, table
 from sqlmodel import SQLModel
 
 import core.store.tables  # noqa: F401  (registers every table)
@@ -18,8 +18,9 @@ from core.store.engine import (
     session_scope,
     upgrade_schema,
 )
-from core.store.tables import Evidence, Ticket
+from core.store.tables import Evidence, OutboxEmail, Ticket
 from tests.core.stats.test_summaries import assert_in_step
+from tests.support.outbox_mail import delivered_text
 
 
 def test_migrated_schema_matches_the_tables(engine):
@@ -93,3 +94,43 @@ def test_summaries_stay_exact_across_a_downgrade_and_upgrade_of_0004(engine, clo
     upgrade_schema(engine)
     add_tickets(first_day=1, earlier=first)
     assert_in_step(engine)
+
+
+def test_0017_seals_the_links_queued_before_it_and_opens_them_going_down(engine, clock):
+    """A password-reset email queued by the previous release holds its link in the clear;
+    the upgrade encrypts it (the sender still delivers the link), the downgrade restores
+    the clear text the older code reads."""
+    cfg = alembic_config(engine)
+    with engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0016")
+        conn.commit()
+    link = "http://localhost:8502/forgot-password?token=queued-before-0017"
+    values = {
+        "message_id": "<before-0017@example.org>",
+        "template": "password_reset_link",
+        "to_addr": "alice@example.org",
+        "subject": "Reset your password",
+        "body_text": f"Open {link}\n",
+        "body_html": f'<a href="{link}">{link}</a>',
+        "headers": {},
+        "status": "queued",
+        "attempts": 0,
+        "created_at": clock(),
+        "next_attempt_at": clock(),
+    }
+    current = OutboxEmail.__table__.c
+    outbox = table("outbox_emails", *(column(name, current[name].type) for name in values))
+    with engine.begin() as conn:
+        conn.execute(insert(outbox).values(values))
+    upgrade_schema(engine)
+    with session_scope(engine, readonly=True) as s:
+        row = s.scalars(select(OutboxEmail)).one()
+        assert row.sealed and link not in row.body_text + row.body_html
+        assert link in delivered_text(row)
+    with engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0016")
+        conn.commit()
+        assert conn.execute(select(outbox.c.body_text)).scalar_one() == values["body_text"]
+    upgrade_schema(engine)
