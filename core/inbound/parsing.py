@@ -430,7 +430,7 @@ def parse_message(raw: bytes, *, max_bytes: int) -> ParsedMessage:
         content_type=msg.get_content_type(),
         report_type=report_type,
         original_message_ids=walker.original_ids,
-        hides_token=_hidden_token(msg),
+        hides_token=_hidden_token(msg, raw),
         sender_problem=sender.problem,
         own_text=own_text(body),
         notes=_header_notes(raw) + walker.notes,
@@ -451,9 +451,9 @@ def _header_notes(raw: bytes) -> list[str]:
     return [f"headers over {MAX_HEADER_CHARS} characters read from their start ({shown})"]
 
 
-def _hidden_token(msg: Message) -> bool:
+def _hidden_token(msg: Message, raw: bytes) -> bool:
     try:
-        return hidden_token(msg)
+        return hidden_token(msg, raw)
     except Exception:  # damaged structure: assume the worst, the slow path will check
         return True
 

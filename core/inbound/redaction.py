@@ -211,10 +211,44 @@ def _literal(text: str) -> set[str]:
     return _tokens(str(text).encode("utf-8", "surrogateescape").decode("latin-1"))
 
 
-def hidden_token(msg: Message) -> bool:
+ASCII_READING_CHARSETS = frozenset(
+    {"us-ascii", "ascii", "utf-8", "utf8", "iso-8859-1", "latin-1", "latin1", "windows-1252",
+     "cp1252"}
+)  # fmt: skip
+"""Declared charsets that read an ASCII byte as that ASCII character (UTF-7, UTF-16/32 or
+EBCDIC do not)."""
+AS_WRITTEN_TRANSFER = frozenset({"", "7bit", "8bit", "binary"})
+
+
+def reads_as_written(msg: Message, raw: bytes) -> bool:
+    """True when every reading of ``msg`` is its bytes as they stand: ``raw`` is ASCII with
+    no encoded word, and no part has a transfer encoding, a charset that reads ASCII
+    otherwise, or an RFC 2231 or percent-encoded parameter. Then the byte pass sees exactly
+    what a mail reader decodes, and ``hidden_token`` has nothing to look for (the common
+    recovery email)."""
+    if not raw.isascii() or b"=?" in raw:
+        return False
+    for part in msg.walk():
+        for name, value in part.raw_items():  # as written, whatever the part's policy
+            name, value = name.lower(), str(value)
+            if name == "content-transfer-encoding":
+                if value.strip().lower() not in AS_WRITTEN_TRANSFER:
+                    return False
+            elif name in ("content-type", "content-disposition") and ("*" in value or "%" in value):
+                return False
+        charset = _charset(part)
+        if charset is not None and charset not in ASCII_READING_CHARSETS:
+            return False
+    return True
+
+
+def hidden_token(msg: Message, raw: bytes | None = None) -> bool:
     """True if a token shows anywhere in the parsed ``msg`` (every part, chosen alternative
     or not, every header) only once it is decoded, so the byte pass would miss it and the
-    stored copy must be rewritten."""
+    stored copy must be rewritten. With ``raw`` (the bytes ``msg`` was parsed from), a
+    message that reads as written is answered without reading it twice."""
+    if raw is not None and reads_as_written(msg, raw):
+        return False
     for part in msg.walk():
         if _headers_may_hold(part) and any(
             _unseen(_header_tokens(part, name, value), lambda v=value: _literal(v))

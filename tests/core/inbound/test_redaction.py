@@ -10,10 +10,17 @@ from email.message import EmailMessage
 import pytest
 
 from core.inbound.limits import MAX_HEADER_CHARS
+from core.inbound.mail_policy import parse_bytes
 from core.inbound.parsing import parse_message
-from core.inbound.redaction import contains_token, has_long_header, redact_raw
+from core.inbound.redaction import (
+    contains_token,
+    has_long_header,
+    hidden_token,
+    reads_as_written,
+    redact_raw,
+)
 from tests.support.mail import recovery_email
-from tests.support.token_disguises import leaks
+from tests.support.token_disguises import DISGUISES, build_unique, leaks
 
 TOKEN = "hf_" + "QwErTyUiOpAsDfGhJkLzXcVbNmQwErTyUi"
 
@@ -155,3 +162,28 @@ def test_a_long_header_is_found_wherever_it_is_and_only_when_long():
     assert not has_long_header(f"X-C: {'z' * 1_000}\r\n\r\n{'body line ' * 5_000}".encode())
     assert has_long_header(b"X-D: " + b"w" * (MAX_HEADER_CHARS * 3))  # no line break at all
     assert not has_long_header(b"X-E: " + b"w" * (MAX_HEADER_CHARS - 20) + b"\r\n\r\nhi")
+
+
+@pytest.mark.parametrize("disguise", DISGUISES, ids=lambda d: d.name)
+def test_a_message_read_as_written_never_hides_a_token(disguise):
+    """The quick answer (``reads_as_written``: the bytes are what any reader decodes) is
+    given only where the full reading finds nothing hidden, for every disguise."""
+    _token, raw = build_unique(disguise, 0)
+    msg = parse_bytes(raw)
+    if reads_as_written(msg, raw):
+        assert not hidden_token(msg)
+
+
+def test_a_plain_recovery_email_reads_as_written_and_an_encoded_one_does_not():
+    plain = recovery_email(body="My username is alice.")
+    assert reads_as_written(parse_bytes(plain), plain)
+    changes = [
+        (b"Content-Transfer-Encoding: 7bit", b"Content-Transfer-Encoding: quoted-printable"),
+        (b'charset="utf-8"', b'charset="utf-7"'),
+        (b"Subject: Lost my authenticator", b"Subject: =?utf-8?b?TG9zdA==?="),
+        (b"alice.", "alicé.".encode()),
+        (b'charset="utf-8"', b"charset*=utf-8''utf-8"),
+    ]
+    for before, after in changes:
+        changed = plain.replace(before, after)
+        assert changed != plain and not reads_as_written(parse_bytes(changed), changed), after
