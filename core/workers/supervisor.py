@@ -63,6 +63,11 @@ class Service(Protocol):
         ...
 
 
+JOIN_MARGIN_SECONDS = 5.0
+"""How long past the grace period the service threads are waited for (a service finishing
+its last message when the grace ends) before the exit status says one did not stop."""
+
+
 class Supervisor:
     """Owns the signals, the service threads and the heartbeats of one process."""
 
@@ -187,7 +192,7 @@ class Supervisor:
         while not self.stop.is_set():
             self._beat_all()
             self.stop.wait(self.settings.heartbeat_seconds)
-        deadline = time.monotonic() + self.settings.shutdown_grace_seconds + 5
+        deadline = time.monotonic() + self.settings.shutdown_grace_seconds + JOIN_MARGIN_SECONDS
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         late = [t.name for t in threads if t.is_alive()]

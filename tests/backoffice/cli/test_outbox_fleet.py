@@ -84,6 +84,7 @@ def test_sigterm_finishes_in_flight_puts_claims_back_at_once_and_exits_0(engine,
     assert sink.handler.duplicates() == {}
     assert "SIGTERM received" in sender.output() and "stopped cleanly" in sender.output()
 
+    sink.delay = 0.001  # the rest only has to arrive, once each
     finisher = senders(sink)
     wait_until(lambda: outbox_counts(engine).get("sent") == 600, 120, "the rest sent")
     assert finisher.terminate() == 0
@@ -105,6 +106,7 @@ def test_a_killed_senders_rows_are_taken_over_when_its_lease_ends(engine, relay,
     assert held > 0, "the killed sender held no claimed rows"
 
     killed_at = time.monotonic()
+    sink.delay = 0.002  # the takeover, not the relay's distance, is what is timed now
     survivor = senders(sink, **lease)
     wait_until(lambda: outbox_counts(engine).get("sent") == 500, 120, "every email sent")
     assert survivor.terminate() == 0, survivor.output()
@@ -129,5 +131,6 @@ def test_the_dead_senders_leases_block_nobody_for_longer_than_the_lease(engine, 
     killed_at, before = time.monotonic(), sink.handler.total
     wait_until(lambda: sink.handler.total > before, 30, "the takeover")
     assert time.monotonic() - killed_at < 3 + 2  # the lease, a poll, one message
+    sink.delay = 0.001
     wait_until(lambda: outbox_counts(engine).get("sent") == 200, 60, "every email sent")
     assert survivor.terminate() == 0

@@ -10,6 +10,7 @@ import threading
 from core.settings import get_settings
 from core.store import session_scope
 from core.workers import list_heartbeats
+from core.workers import supervisor as supervisor_module
 from core.workers.supervisor import Supervisor
 from tests.support.own_postgres import wait_until
 
@@ -73,6 +74,7 @@ def test_a_failing_service_is_restarted_and_the_others_keep_running(engine, capl
 
 def test_a_service_that_ignores_the_stop_makes_the_exit_status_1(engine, monkeypatch):
     monkeypatch.setenv("BACKOFFICE_SHUTDOWN_GRACE_SECONDS", "0")
+    monkeypatch.setattr(supervisor_module, "JOIN_MARGIN_SECONDS", 0.3)
     get_settings.cache_clear()
     stubborn = FakeService("maildir", ignore_stop=True)
     supervisor = Supervisor([stubborn], engine)
