@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
@@ -23,7 +24,11 @@ from core.inbound import (
     ingest_messages,
     reprocess_quarantined,
 )
-from core.inbound.pipeline import GC_FIRST_GENERATION, _prepared_batches
+from core.inbound.pipeline import (
+    GC_FIRST_GENERATION,
+    HANDOFF_SWITCH_SECONDS,
+    _prepared_batches,
+)
 from core.settings import get_settings
 from core.store import session_scope
 from core.store.tables import AuditEvent, Evidence, OutboxEmail, Ticket
@@ -427,3 +432,20 @@ def test_ingest_collects_cycles_less_often_and_restores_the_collector(engine, cl
     ingest_messages(engine, _numbered(3), clock=clock, batch_size=2, in_transaction=during)
     assert seen and all(first >= GC_FIRST_GENERATION and frozen > 0 for first, frozen in seen)
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_ingest_with_parse_processes_keeps_them_fed_and_restores_the_switch_interval(engine, clock):
+    """While parse processes run, this process hands the GIL over in short slices (the
+    executor's threads feed them); afterwards the interpreter is as it was."""
+    before = sys.getswitchinterval()
+    seen = []
+
+    def during(session, batch):
+        seen.append(sys.getswitchinterval())
+
+    report = ingest_messages(
+        engine, _numbered(6), clock=clock, batch_size=2, in_transaction=during, parse_processes=1
+    )
+    assert report.new_tickets + report.threaded + report.duplicates == 6
+    assert seen and all(interval <= HANDOFF_SWITCH_SECONDS for interval in seen)
+    assert sys.getswitchinterval() == before
