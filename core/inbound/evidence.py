@@ -71,6 +71,15 @@ CLAIM_STOPWORDS = {
     "it", "has", "have", "name", "address", "recovery", "access", "details", "settings",
     "locked", "lost", "please", "that", "this", "but", "because", "as", "in", "at",
 }  # fmt: skip
+SENTENCE_WORDS = {
+    "when", "where", "what", "which", "who", "whom", "whose", "how", "why", "if", "since",
+    "there", "here", "we", "you", "he", "she", "they", "them", "our", "your", "their", "his",
+    "her", "its", "not", "no", "yes", "so", "also", "still", "now", "then", "just", "only",
+    "all", "any", "some", "been", "be", "are", "were", "am", "will", "would", "can", "could",
+    "should", "do", "does", "did", "had", "each", "every", "both", "one", "two", "three",
+}  # fmt: skip
+"""Words that open a sentence after "account:" or "login:" rather than name an account
+("about the account: when it was made"); an explicit "username: when" is still read."""
 RESERVED_HUB_PATHS = {
     "settings", "docs", "models", "datasets", "spaces", "login", "join", "pricing", "blog",
     "organizations", "papers", "collections", "new", "api", "tasks", "learn", "enterprise",
@@ -227,8 +236,10 @@ def _claims(text: str, *, ignore: set[str]) -> Iterable[EvidenceItem]:
         value = written.rstrip(".")
         if value.lower() in CLAIM_STOPWORDS:
             continue
-        if label.startswith(("account", "login")) and sep not in (":", "="):
-            continue  # "my account was hacked" names no account
+        if label.startswith(("account", "login")) and (
+            sep not in (":", "=") or value.lower() in SENTENCE_WORDS
+        ):
+            continue  # "my account was hacked", "about the account: when it was made"
         if "@" in value:
             email = value.lower()
             if EMAIL_RE.match(email) and email not in ignore:

@@ -101,3 +101,14 @@ def test_claim_search_finds_what_a_case_insensitive_scan_finds():
             for m in CLAIM_ANY_CASE_RE.finditer(text)
         ]
         assert list(_claim_matches(text)) == expected, text
+
+
+def test_a_sentence_after_account_colon_names_no_account():
+    """ "about the account: when it was made" is prose, not a claim; an explicit label keeps
+    even such a word, and "account: alice" still names alice."""
+    found = extract_evidence(
+        ["I can tell you about the account: when it was made, which orgs it is in."]
+    )
+    assert [e.value for e in found if e.kind == "claimed_username"] == []
+    found = extract_evidence(["Account: alice. Username: when"])
+    assert [e.value for e in found if e.kind == "claimed_username"] == ["alice", "when"]
