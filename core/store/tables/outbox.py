@@ -22,7 +22,7 @@ class OutboxEmail(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     message_id: str = Field(max_length=255, unique=True)
     """Stable per row, so a resend after a crash is recognisable as the same email."""
-    template: str = Field(max_length=64, index=True)
+    template: str = Field(max_length=64)
     to_addr: str = Field(max_length=254)
     subject: str
     body_text: str
@@ -32,7 +32,7 @@ class OutboxEmail(SQLModel, table=True):
     a password-reset link; the sender opens them when it builds the message."""
     headers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     """Extra headers (In-Reply-To, References, Auto-Submitted), already validated."""
-    user_id: int | None = Field(default=None, index=True)
+    user_id: int | None = None
     ticket_id: int | None = Field(default=None, index=True)
     status: str = Field(default="queued", max_length=16)
     """queued → sending → sent | failed (permanent) ; back to queued on a temporary failure."""

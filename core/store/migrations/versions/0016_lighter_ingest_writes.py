@@ -4,7 +4,9 @@
   (``ix_evidence_ticket_kind`` starts with ``ticket_id``), ``ix_inbound_messages_message_id``
   (``uq_inbound_message_id_sha256``) and ``ix_verification_reports_ticket_id``
   (``ix_verification_reports_ticket_latest``). Every lookup they served is a prefix of
-  the wider index; each cost an index entry for every row written.
+  the wider index; each cost an index entry for every row written. Two outbox indexes no
+  query reads go too (``ix_outbox_emails_template``, ``ix_outbox_emails_user_id``): every
+  acknowledgement paid for them.
 - PostgreSQL's evidence trigger leaves out the statement's own rows through a hashed
   ``NOT IN`` instead of comparing every probed row with an array of all of them, and locks
   only the tickets this transaction did not write itself: a ticket whose row version is
@@ -43,6 +45,8 @@ REDUNDANT = (
     ("ix_evidence_ticket_id", "evidence", ["ticket_id"]),
     ("ix_inbound_messages_message_id", "inbound_messages", ["message_id"]),
     ("ix_verification_reports_ticket_id", "verification_reports", ["ticket_id"]),
+    ("ix_outbox_emails_template", "outbox_emails", ["template"]),
+    ("ix_outbox_emails_user_id", "outbox_emails", ["user_id"]),
 )
 
 
