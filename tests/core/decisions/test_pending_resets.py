@@ -41,19 +41,25 @@ def cooling_off(monkeypatch):
 @pytest.fixture
 def approved(engine, clock):
     """alice (2FA on) and an approved ticket exposing her token; returns ids and the link."""
+    tid, uid, token = requested(engine, clock)
+    with session_scope(engine) as s:
+        decision = approve_ticket(s, ticket_id=tid, staff="sam", clock=clock)
+    return {"tid": tid, "uid": uid, "token": token, "decision": decision}
+
+
+def requested(engine, clock, token_name: str = "ci") -> tuple[int, int, str]:
+    """Staff member sam, alice with 2FA on, and her ticket quoting one of her tokens named
+    ``token_name``: (ticket id, alice's id, the token)."""
     with session_scope(engine) as s:
         add_staff(s, "sam", clock=clock)
         user = make_user(s, "alice", clock=clock)
         enable_two_factor(s, user, clock=clock)
-        token = issue_token(s, user=user, name="ci", clock=clock).plaintext
+        token = issue_token(s, user=user, name=token_name, clock=clock).plaintext
         ticket = make_ticket(
             s, clock=clock, requester_email="alice@example.org", claimed_username="alice"
         )
         add_evidence(s, ticket, "token", token, clock=clock)
-        tid, uid = ticket.id, user.id
-    with session_scope(engine) as s:
-        decision = approve_ticket(s, ticket_id=tid, staff="sam", clock=clock)
-    return {"tid": tid, "uid": uid, "token": token, "decision": decision}
+        return ticket.id, user.id, token
 
 
 def enabled(engine, uid) -> bool:
@@ -211,16 +217,7 @@ def test_two_appliers_on_many_due_resets_apply_each_once(engine, clock):
 def test_no_delay_resets_at_approval(engine, clock, monkeypatch):
     monkeypatch.setenv("BACKOFFICE_RESET_COOLING_OFF_HOURS", "0")
     get_settings.cache_clear()
-    with session_scope(engine) as s:
-        add_staff(s, "sam", clock=clock)
-        user = make_user(s, "alice", clock=clock)
-        enable_two_factor(s, user, clock=clock)
-        token = issue_token(s, user=user, name="ci", clock=clock).plaintext
-        ticket = make_ticket(
-            s, clock=clock, requester_email="alice@example.org", claimed_username="alice"
-        )
-        add_evidence(s, ticket, "token", token, clock=clock)
-        tid, uid = ticket.id, user.id
+    tid, uid, _token = requested(engine, clock)
     with session_scope(engine) as s:
         assert approve_ticket(s, ticket_id=tid, staff="sam", clock=clock).reset_due_at is None
     assert not enabled(engine, uid)
@@ -229,16 +226,7 @@ def test_no_delay_resets_at_approval(engine, clock, monkeypatch):
 
 
 def test_the_notice_lists_the_tokens_revoked_now_and_the_preview_shows_it(engine, clock):
-    with session_scope(engine) as s:
-        add_staff(s, "sam", clock=clock)
-        user = make_user(s, "alice", clock=clock)
-        enable_two_factor(s, user, clock=clock)
-        token = issue_token(s, user=user, name="laptop-token", clock=clock).plaintext
-        ticket = make_ticket(
-            s, clock=clock, requester_email="alice@example.org", claimed_username="alice"
-        )
-        add_evidence(s, ticket, "token", token, clock=clock)
-        tid = ticket.id
+    tid, _uid, token = requested(engine, clock, token_name="laptop-token")
     with session_scope(engine) as s:
         preview = preview_decision_email(s, ticket_id=tid, kind="approved", clock=clock)
     assert "not you?" in preview.subject and "laptop-token" in preview.text
