@@ -11,16 +11,13 @@ message, and a message that still fails is stored alone, quarantined with the re
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
-import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 
@@ -33,6 +30,7 @@ from core.clock import Clock, system_clock
 from core.errors import NotFound
 from core.inbound.plan import plan_batch
 from core.inbound.prepare import Prepared, prepare, prepare_all
+from core.inbound.process_tuning import fewer_collections, prompt_handoffs
 from core.inbound.report import IngestReport
 from core.inbound.storage import RawMessage, Stored, store_raw
 from core.inbound.write import IngestOutcome, quarantine_outcome, write
@@ -238,11 +236,11 @@ def ingest_messages(
     this process does both."""
     report = report or IngestReport()
     size = max(1, batch_size)
-    with _fewer_collections():
+    with fewer_collections():
         if parse_processes > 0:
             engine.dispose()  # no database connection may be inherited by a parse process
             with (
-                _prompt_handoffs(),
+                prompt_handoffs(),
                 ProcessPoolExecutor(
                     parse_processes, initializer=_exit_with_parent, initargs=(os.getpid(),)
                 ) as pool,
@@ -254,48 +252,6 @@ def ingest_messages(
                 prepared = prepare_all([m.raw for m in batch])
                 _write_batch(engine, batch, prepared, clock, report, in_transaction, progress)
     return report
-
-
-HANDOFF_SWITCH_SECONDS = 0.0002
-"""How long the writer's thread may hold the GIL while the executor's threads wait (Python's
-default is 0.005 s)."""
-
-
-@contextmanager
-def _prompt_handoffs() -> Iterator[None]:
-    """The threads that hand chunks to the parse processes and take their results back run
-    in this process and need the GIL, which the writer holds for 5 ms slices by default;
-    each handoff then waited that long while a parse process sat idle (a third of its time,
-    measured). A shorter slice while ingesting keeps the parse processes fed."""
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(min(before, HANDOFF_SWITCH_SECONDS))
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(before)
-
-
-GC_FIRST_GENERATION = 20_000
-"""Allocations between young-generation collections while ingesting (Python's default is
-700)."""
-
-
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Ingesting allocates millions of short-lived objects (parsed trees, rows, rendered
-    mail) and frees nearly all of them by reference counting; at Python's default
-    thresholds the cycle collector ran so often, over every object the process has loaded,
-    that it cost ~8% of an ingest's CPU. For the ingest, what is loaded before it starts is
-    set aside (``gc.freeze``, also sparing a parse process's copy-on-write pages) and the
-    young generation is collected less often; both are undone afterwards."""
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(max(thresholds[0], GC_FIRST_GENERATION), *thresholds[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
 
 
 def _write_batch(

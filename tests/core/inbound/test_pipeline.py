@@ -24,10 +24,11 @@ from core.inbound import (
     ingest_messages,
     reprocess_quarantined,
 )
-from core.inbound.pipeline import (
+from core.inbound.pipeline import _prepared_batches
+from core.inbound.process_tuning import (
     GC_FIRST_GENERATION,
     HANDOFF_SWITCH_SECONDS,
-    _prepared_batches,
+    fewer_collections,
 )
 from core.settings import get_settings
 from core.store import session_scope
@@ -449,3 +450,16 @@ def test_ingest_with_parse_processes_keeps_them_fed_and_restores_the_switch_inte
     assert report.new_tickets + report.threaded + report.duplicates == 6
     assert seen and all(interval <= HANDOFF_SWITCH_SECONDS for interval in seen)
     assert sys.getswitchinterval() == before
+
+
+def test_overlapping_ingests_leave_the_collector_as_they_found_it():
+    """Two ingests in two threads of one worker: the setting holds until the last ends,
+    and the first to end does not undo it under the other (nor leave it changed)."""
+    before = gc.get_threshold()
+    first, second = fewer_collections(), fewer_collections()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert gc.get_threshold()[0] >= GC_FIRST_GENERATION and gc.get_freeze_count() > 0
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
