@@ -78,6 +78,9 @@ def test_long_running_commands_ride_out_a_postgresql_restart(own_postgres, relay
     ]  # fmt: skip
     try:
         wait_until(lambda: _accepting(worker_port) and _accepting(smtpd_port), 60, "receivers")
+        # all three running before the outage: one still starting when the database goes
+        # would (rightly) exit with "Cannot reach the database", a bad environment at start
+        wait_until(lambda: all("started" in c.output() for c in commands), 60, "every command")
         wait_until(lambda: _all_sent(engine, at_least=60), 60, "the first emails")
         assert [_deliver(worker_port, 1), _deliver(smtpd_port, 2)] == [250, 250]
 
