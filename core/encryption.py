@@ -15,11 +15,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from core.errors import SecretUnreadable
 from core.settings import get_settings
-
-
-class SecretUnreadable(RuntimeError):
-    """A stored secret does not decrypt with the configured key (wrong or rotated key)."""
 
 
 def _fernet_key_from(value: str) -> bytes:

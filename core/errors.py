@@ -94,3 +94,9 @@ class InsufficientEvidence(DomainError):
 
 class HeaderInjection(InvalidInput):
     """A value meant for one email header holds a line break or is not one address."""
+
+
+class SecretUnreadable(RuntimeError):
+    """A stored secret does not decrypt with the configured key (wrong or rotated key).
+    Here, not in ``core.encryption``, so code that only handles it need not load the
+    cryptography library."""

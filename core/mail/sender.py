@@ -31,7 +31,7 @@ import aiosmtplib
 from sqlalchemy import Engine, and_, bindparam, or_, select, update
 
 from core.clock import Clock, system_clock
-from core.errors import HeaderInjection
+from core.errors import HeaderInjection, SecretUnreadable
 from core.mail.message import message_bytes
 from core.settings import Settings, get_settings
 from core.store.engine import get_engine, session_scope
@@ -368,6 +368,10 @@ class OutboxSender:
             message = message_bytes(row, settings=self.settings)
         except HeaderInjection as exc:
             raise _Permanent(f"refused to build: {exc}") from None
+        except SecretUnreadable:  # sealed under another key: no retry will open it
+            raise _Permanent(
+                "refused to build: its sealed body does not open with this key"
+            ) from None
         client = await connection.client()
         try:
             await client.sendmail(self.settings.support_address, [row.to_addr], message)

@@ -13,6 +13,7 @@ from core.mail.message import build_message
 from core.mail.outbox import queue_email
 from core.mail.samples import sample_context
 from core.mail.sender import OutboxSender
+from core.settings import get_settings
 from core.store import session_scope
 from core.store.tables import OutboxEmail
 from tests.support.recovery_tickets import make_ticket
@@ -139,3 +140,27 @@ def test_a_stored_subject_with_control_characters_still_gets_its_decision_email(
     assert OutboxSender(engine, clock=clock).deliver_due().sent == 1
     (message,) = sink.messages
     assert message["Subject"] == f"Re: Help me [31m now [#{ticket.id}]"
+
+
+def test_a_sealed_row_that_does_not_open_fails_alone_and_the_rest_are_sent(
+    engine, clock, sink, monkeypatch
+):
+    """A reset link sealed under a key that has since changed can never be sent: the row
+    fails with the reason (not a crash, not endless retries) and the others go out."""
+    with session_scope(engine) as s:
+        for to in ("a@example.org", "b@example.org"):
+            queue_email(
+                s,
+                template="denied",
+                to=to,
+                context=sample_context("denied"),
+                clock=clock,
+                sealed=to.startswith("a"),
+            )
+    monkeypatch.setenv("BACKOFFICE_SECRET_KEY", "a key the row was not sealed with")
+    get_settings.cache_clear()
+    result = OutboxSender(engine, clock=clock).deliver_due()
+    assert (result.sent, result.failed) == (1, 1) and len(sink.messages) == 1
+    with session_scope(engine) as s:
+        failed = s.exec(select(OutboxEmail).where(OutboxEmail.status == "failed")).one()
+        assert failed.to_addr == "a@example.org" and "sealed body" in failed.last_error
