@@ -10,6 +10,7 @@ import base64
 import binascii
 import codecs
 import re
+from email.message import Message
 from functools import lru_cache
 
 SUPERSETS = {
@@ -38,6 +39,24 @@ CYRILLIC_RUN = 4
 CYRILLIC_RUN_RE = re.compile(rb"[\xc0-\xff]{%d}" % CYRILLIC_RUN)
 ENCODED_WORD_RE = re.compile(r"=\?([^?\s]+)\?([QqBb])\?([^?]*)\?=")
 """An RFC 2047 word; spaces inside the text are accepted, as ``email.header`` accepts them."""
+
+
+def declared_charset(part: Message) -> str | None:
+    """The charset ``part``'s Content-Type declares (lower case), None when it declares
+    none or a damaged one. The parse, the reading of its text and the check for hidden
+    tokens each ask, and the standard library parses the header's parameters anew on every
+    ``get_content_charset``: the answer is kept on the part, for as long as its
+    Content-Type header and policy are the ones it was read from."""
+    header = next((v for k, v in part.raw_items() if k.lower() == "content-type"), None)
+    kept = part.__dict__.get("_declared_charset")
+    if kept is not None and kept[0] is header and kept[1] is part.policy:
+        return kept[2]
+    try:
+        charset = part.get_content_charset()
+    except Exception:  # a damaged charset parameter: undeclared
+        charset = None
+    part.__dict__["_declared_charset"] = (header, part.policy, charset)
+    return charset
 
 
 def codec_for(charset: str | None) -> str | None:

@@ -13,7 +13,7 @@ from email.message import EmailMessage, Message
 from email.policy import compat32
 
 from core.errors import InvalidInput
-from core.inbound.charsets import decode_bytes, decode_words, recover_8bit
+from core.inbound.charsets import declared_charset, decode_bytes, decode_words, recover_8bit
 from core.inbound.classify import classify
 from core.inbound.html_text import MAX_CONVERTED_HTML, html_to_text, strip_tags
 from core.inbound.limits import MAX_HEADER_CHARS, MAX_NESTED_MESSAGES, structure_problem
@@ -158,13 +158,6 @@ def _plain_headers(part: Message) -> None:
     part.policy = compat32
 
 
-def _charset(part: Message) -> str | None:
-    try:
-        return part.get_content_charset()
-    except Exception:  # a broken charset parameter means "guess"
-        return None
-
-
 def _payload_bytes(part: Message) -> bytes:
     payload = part.get_payload(decode=True)
     if isinstance(payload, bytes):
@@ -183,7 +176,7 @@ def _param(part: Message, name: str, header: str) -> str | tuple | None:
     if not isinstance(value, str) or len(value) > MAX_HEADER_CHARS:
         raw = next(str(v) for k, v in part.raw_items() if k.lower() == header)
         probe = Message()
-        probe[header] = recover_8bit(raw[:MAX_HEADER_CHARS], _charset(part))
+        probe[header] = recover_8bit(raw[:MAX_HEADER_CHARS], declared_charset(part))
         part = probe
     return part.get_param(name, header=header)
 
@@ -202,7 +195,7 @@ def _filename(part: Message) -> str | None:
         return None
     if value is None:
         return None
-    charset = _charset(part)
+    charset = declared_charset(part)
     if isinstance(value, tuple):
         encoding, _language, text = value
         name = decode_bytes(str(text).encode("raw-unicode-escape", "surrogateescape"), encoding)
@@ -331,7 +324,7 @@ class _Walker:
             self.walk(child, in_report=in_report, alternate=alternate or other)
 
     def _text(self, part: Message, ctype: str) -> str:
-        text = decode_bytes(_payload_bytes(part), _charset(part))
+        text = decode_bytes(_payload_bytes(part), declared_charset(part))
         if ctype == "text/html":
             text = self._html(text)
         return clean_body(text)
@@ -405,7 +398,7 @@ def parse_message(raw: bytes, *, max_bytes: int) -> ParsedMessage:
         walker.walk(msg)
     except RecursionError:
         raise UnparseableMessage("MIME structure nested too deeply to read") from None
-    body_charset = _charset(msg)
+    body_charset = declared_charset(msg)
     raw_headers = _raw_headers(msg)
     sender = choose_sender(recover_8bit(v, body_charset) for v in raw_headers.get("from", []))
     headers: dict[str, str] = {}

@@ -25,7 +25,13 @@ from email.utils import collapse_rfc2231_value
 from urllib.parse import quote, unquote
 
 from core.accounts.token_text import TooMuchMarkup, find_tokens, mask_found
-from core.inbound.charsets import codec_for, decode_bytes, decode_words, recover_8bit
+from core.inbound.charsets import (
+    codec_for,
+    declared_charset,
+    decode_bytes,
+    decode_words,
+    recover_8bit,
+)
 from core.inbound.limits import MAX_HEADER_CHARS, structure_problem
 from core.inbound.mail_policy import STRUCTURE_POLICY
 
@@ -135,17 +141,10 @@ def _payloads(part: Message) -> list[bytes]:
     return [data, _lenient_b64(data), binascii.a2b_qp(data)]
 
 
-def _charset(part: Message) -> str | None:
-    try:
-        return part.get_content_charset()
-    except Exception:  # a damaged charset parameter: undeclared
-        return None
-
-
 def _texts(part: Message, data: bytes) -> Iterator[tuple[str, bool]]:
     """``data`` as text, with whether that reading is reliable (the declared charset, or
     plain ASCII/UTF-8) or a guess (UTF-16/32 without a declaration, Latin-1)."""
-    declared = _charset(part)
+    declared = declared_charset(part)
     codec = codec_for(declared)
     yield decode_bytes(data, declared), codec is not None or data.isascii()
     if b"\x00" in data or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
@@ -236,7 +235,7 @@ def reads_as_written(msg: Message, raw: bytes) -> bool:
                     return False
             elif name in ("content-type", "content-disposition") and ("*" in value or "%" in value):
                 return False
-        charset = _charset(part)
+        charset = declared_charset(part)
         if charset is not None and charset not in ASCII_READING_CHARSETS:
             return False
     return True

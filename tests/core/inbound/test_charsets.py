@@ -5,10 +5,18 @@ attachment names follow the same rules. Nothing reads worse than the standard li
 from __future__ import annotations
 
 import base64
+import email
+from email.policy import compat32
 
 import pytest
 
-from core.inbound.charsets import codec_for, decode_bytes, decode_words, recover_8bit
+from core.inbound.charsets import (
+    codec_for,
+    declared_charset,
+    decode_bytes,
+    decode_words,
+    recover_8bit,
+)
 from core.inbound.parsing import parse_message
 
 LIMIT = 1_000_000
@@ -148,3 +156,19 @@ def test_control_characters_never_reach_a_stored_subject_or_name():
     assert p.from_name == "Eve"
     body = parse(b"From: a@example.com\r\n\r\nline\x00one\r\nline\x1btwo\ttab\r\n").body_text
     assert body == "lineone\nlinetwo\ttab"
+
+
+def test_the_declared_charset_is_read_once_and_again_when_the_header_changes():
+    """The parse, the text reading and the hidden-token check each ask a part for its
+    charset; it is kept on the part, but never outlives the Content-Type it came from."""
+    part = email.message_from_bytes(
+        b'Content-Type: text/plain; charset="ISO-8859-2"\r\n\r\nbody', policy=compat32
+    )
+    assert declared_charset(part) == "iso-8859-2"
+    assert declared_charset(part) == "iso-8859-2"
+    del part["Content-Type"]
+    assert declared_charset(part) is None
+    part["Content-Type"] = "text/plain; charset=KOI8-R"
+    assert declared_charset(part) == "koi8-r"
+    part["Content-Type"] = "text/plain; charset*=''"  # a second one: the first still rules
+    assert declared_charset(part) == "koi8-r"
