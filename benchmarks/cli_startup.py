@@ -1,7 +1,9 @@
-"""CLI start-up cost: wall time and peak memory (max RSS) of ``backoffice --help``,
-``backoffice outbox send`` with nothing to send (a prepared SQLite database at head) and
-``backoffice tickets list`` on an empty database, each run repeatedly as a fresh process,
-the way cron runs them. Prints median and best wall time, median CPU time and median max RSS.
+"""CLI start-up cost: wall time and peak memory (max RSS) of the commands cron, monitors and
+operators run every minute, each run repeatedly as a fresh process on an empty database at
+head: ``backoffice --help``, ``outbox send`` with nothing to send, ``health`` (the database,
+an SMTP relay this script runs and a Maildir source to check), ``stats`` as JSON and for
+Prometheus, and ``tickets list``. Prints median and best wall time, median CPU time and
+median max RSS.
 
     python benchmarks/cli_startup.py [--runs 10] [--tree PATH] [--db URL]
 
@@ -15,19 +17,46 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from aiosmtpd.controller import Controller
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = {
     "backoffice --help": ["--help"],
     "backoffice outbox send (nothing due)": ["outbox", "send"],
+    "backoffice health (db, relay, maildir)": ["health"],
+    "backoffice stats --format json": ["stats", "--format", "json"],
+    "backoffice stats --format prometheus": ["stats", "--format", "prometheus"],
     "backoffice tickets list (empty)": ["tickets", "list"],
 }
+
+
+class AcceptAll:
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        return "250 OK"
+
+
+@contextmanager
+def smtp_relay() -> Iterator[int]:
+    """A real SMTP server on a free port for ``health`` to greet (it sends nothing)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(AcceptAll(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
 
 
 def run_once(argv: list[str], env: dict[str, str], tree: Path) -> tuple[float, float, float]:
@@ -56,15 +85,20 @@ def main() -> None:
     parser.add_argument("--db", help="database URL with nothing due (default: a fresh SQLite file)")
     args = parser.parse_args()
     tree = args.tree.resolve()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, smtp_relay() as relay_port:
+        maildir = Path(tmp, "Maildir")
+        for sub in ("new", "cur", "tmp"):
+            (maildir / sub).mkdir(parents=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("BACKOFFICE_")}
         env["BACKOFFICE_DATA_DIR"] = tmp
         env["BACKOFFICE_DATABASE_URL"] = args.db or f"sqlite:///{tmp}/bench.db"
+        env["BACKOFFICE_SMTP_PORT"] = str(relay_port)
+        env["BACKOFFICE_MAILDIR_WATCH"] = str(maildir)
         run_once(["outbox", "send"], env, tree)  # creates the database and brings it to head
         database = (args.db or "sqlite").partition(":")[0]
         print(f"{tree}: {args.runs} runs each, on {database}")
         print(
-            f"{'command':<40} {'wall median':>11} {'wall best':>9} {'CPU median':>10}"
+            f"{'command':<42} {'wall median':>11} {'wall best':>9} {'CPU median':>10}"
             f" {'max RSS MB':>10}"
         )
         for label, argv in COMMANDS.items():
@@ -75,7 +109,7 @@ def main() -> None:
                 cpu.append(seconds)
                 rss.append(mb)
             print(
-                f"{label:<40} {statistics.median(times):>11.3f} {min(times):>9.3f}"
+                f"{label:<42} {statistics.median(times):>11.3f} {min(times):>9.3f}"
                 f" {statistics.median(cpu):>10.3f} {statistics.median(rss):>10.1f}"
             )
 
