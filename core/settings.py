@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -52,6 +53,12 @@ class Settings(BaseSettings):
     )
     password_failure_window_seconds: int = Field(
         3600, description="A failure older than this (with none since) starts a new count."
+    )
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
+        default_factory=list,
+        description="Comma list of the reverse proxies (addresses or CIDR networks) whose "
+        "X-Forwarded-For the staff app and the portal believe, to count wrong passwords per "
+        "client. Empty: the address that connects is the client.",
     )
 
     support_address: str = "website@huggingface.co"
@@ -200,6 +207,29 @@ class Settings(BaseSettings):
         None, description="`backoffice worker` ingests this Maildir's new/ when set."
     )
     maildir_poll_seconds: float = Field(5, description="How often the Maildir is looked at.")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_networks(cls, value: object) -> object:
+        """``10.0.0.0/8, 2001:db8::/32, 192.0.2.7`` as networks; an IPv4-mapped IPv6 network
+        as the IPv4 one, since the client addresses it is matched against are read that way."""
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        if not isinstance(value, list | tuple):
+            return value
+        networks = []
+        for item in value:
+            try:
+                network = ip_network(str(item).strip())
+            except ValueError as exc:
+                hint = "expected a comma list like 10.0.0.0/8, 2001:db8::/32"
+                raise ValueError(f"{exc} ({hint})") from None
+            if isinstance(network, IPv6Network) and network.prefixlen >= 96:
+                mapped = network.network_address.ipv4_mapped
+                if mapped is not None:
+                    network = IPv4Network((mapped, network.prefixlen - 96))
+            networks.append(network)
+        return networks
 
     @model_validator(mode="after")
     def _renewal_within_the_lease(self) -> Settings:

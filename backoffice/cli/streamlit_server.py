@@ -70,11 +70,14 @@ def start_streamlit(
 
 
 def serve_app(app_path: Path, *, title: str, port: int, host: str, db_url: str | None) -> None:
-    """Create or upgrade the schema, then become the Streamlit server (exec), so Ctrl-C and
-    SIGTERM reach it directly."""
+    """Check the settings, create or upgrade the schema, then become the Streamlit server
+    (exec), so Ctrl-C and SIGTERM reach it directly; a bad setting stops it here, in one
+    line, not at the first sign-in."""
+    from core.settings import get_settings
     from core.store.engine import get_engine
 
     require_free_port(host, port, title.lower())
+    get_settings()
     get_engine(db_url)
     typer.echo(f"{title} on http://{host}:{port}/ (Ctrl+C stops it)")
     sys.stdout.flush()
