@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from backoffice.client_address import sign_in_client
 from backoffice.markdown_text import literal
 from backoffice.staff import state
 from core.errors import DomainError
@@ -20,7 +21,9 @@ def password_step() -> None:
         return
     try:
         with state.db() as s:
-            staff = staff_sign_in_password(s, login=login, password=password)
+            staff = staff_sign_in_password(
+                s, login=login, password=password, client=sign_in_client(), clock=state.clock()
+            )
     except DomainError as exc:
         state.show_error(exc)
         return

@@ -21,11 +21,11 @@ a fresh address from it for every guess."""
 _LONGEST_HOP = 64
 
 
-def parse_address(text: str | None) -> Address | None:
+def parse_address(text: object) -> Address | None:
     """An address as a proxy or server writes it (``203.0.113.7``, ``203.0.113.7:4711``,
     ``2001:db8::1``, ``[2001:db8::1]:4711``), IPv4-mapped IPv6 read as IPv4; None for
-    anything else (``unknown``, a host name, garbage)."""
-    if not text:
+    anything else (``unknown``, a host name, garbage, not a string at all)."""
+    if not isinstance(text, str) or not text:
         return None
     text = text.strip().strip('"')
     if not text or len(text) > _LONGEST_HOP:
@@ -57,6 +57,9 @@ def _last_hops(forwarded_for: str | Iterable[str] | None) -> Iterable[str]:
     lines = [forwarded_for] if isinstance(forwarded_for, str) else list(forwarded_for)
     taken = 0
     for line in reversed(lines):
+        if not isinstance(line, str):
+            yield ""
+            return
         for hop in reversed(line.rsplit(",", MAX_HOPS)[-MAX_HOPS:]):
             yield hop
             taken += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from backoffice.client_address import sign_in_client
 from backoffice.markdown_text import literal
 from backoffice.portal import state
 from core.errors import DomainError
@@ -23,7 +24,13 @@ def password_step() -> None:
     if submitted:
         try:
             with session_scope() as s:
-                result = sign_in_password(s, login=login, password=password)
+                result = sign_in_password(
+                    s,
+                    login=login,
+                    password=password,
+                    client=sign_in_client(),
+                    clock=state.clock(),
+                )
         except DomainError as exc:
             st.error(str(exc))
         else:

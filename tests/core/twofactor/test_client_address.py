@@ -87,6 +87,12 @@ def test_garbage_ends_the_walk_at_the_last_trusted_hop(chain, expected):
     assert web_client(EDGE, chain, PROXIES) == f"web:{expected}"
 
 
+def test_what_is_not_text_is_no_address():
+    """Under ``AppTest`` Streamlit's ``st.context.ip_address`` is a mock object."""
+    assert web_client(object(), None, PROXIES) is None  # type: ignore[arg-type]
+    assert web_client(EDGE, [b"203.0.113.7"], PROXIES) == f"web:{EDGE}"  # type: ignore[list-item]
+
+
 def test_garbage_left_of_the_client_is_never_reached():
     assert web_client(EDGE, "unknown, 203.0.113.7", PROXIES) == "web:203.0.113.7"
 
