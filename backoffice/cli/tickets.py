@@ -1,14 +1,14 @@
 """``backoffice tickets``: list and read recovery tickets, print a ticket's challenge.
 
-Other modules add their commands (approve, deny, ...) to this same ``app``."""
+Other modules add their commands (approve, deny, ...) to this same ``app``. Each command
+imports the services and the Rich pieces it uses when it runs: loading this group for
+``tickets list`` (run every minute by scripts) builds only the tables it reads."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from backoffice.cli.common import (
     DbOption,
@@ -18,14 +18,6 @@ from backoffice.cli.common import (
     literal,
     open_session,
     print_json,
-)
-from core.tickets.challenge import challenge_text, signing_command
-from core.tickets.reading import (
-    detail_as_dict,
-    get_ticket,
-    list_tickets,
-    ticket_detail,
-    ticket_summary,
 )
 
 app = typer.Typer(help="Recovery tickets.", no_args_is_help=True)
@@ -40,6 +32,10 @@ def list_command(
     db: DbOption = None,
 ) -> None:
     """List tickets, newest first."""
+    from rich.table import Table
+
+    from core.tickets.reading import list_tickets, ticket_summary
+
     with open_session(db, readonly=True) as session:
         tickets = list_tickets(session, status=status, limit=limit)
     if as_json:
@@ -67,6 +63,10 @@ def show(
     db: DbOption = None,
 ) -> None:
     """A ticket, its messages as plain text and the evidence found (tokens masked)."""
+    from rich.text import Text
+
+    from core.tickets.reading import detail_as_dict, ticket_detail
+
     with open_session(db, readonly=True) as session:
         detail = ticket_detail(session, ticket_id)
     if as_json:
@@ -117,6 +117,9 @@ def challenge(
 ) -> None:
     """Print the exact challenge text to save as challenge.txt and sign (stdout), and the
     signing command (stderr)."""
+    from core.tickets.challenge import challenge_text, signing_command
+    from core.tickets.reading import get_ticket
+
     with open_session(db, readonly=True) as session:
         ticket = get_ticket(session, ticket_id)
     typer.echo(challenge_text(ticket), nl=False)

@@ -19,20 +19,16 @@ from sqlalchemy import ColumnElement, distinct, func, literal_column, select, te
 from sqlmodel import Session
 
 from core.clock import Clock, system_clock
-from core.store.tables import (
-    Evidence,
-    Ticket,
+from core.store.tables.stats import (
+    DURATION_BUCKET_BASE,
     TicketDayCount,
     TicketDurationBucket,
     TicketEvidenceKindDay,
-)
-from core.store.tables.stats import (
-    DURATION_BUCKET_BASE,
     duration_bucket,
     received_day,
     seconds_between,
 )
-from core.store.tables.tickets import OPEN_STATUSES, OPEN_STATUSES_SQL
+from core.store.tables.tickets import OPEN_STATUSES, OPEN_STATUSES_SQL, Evidence, Ticket
 
 EXACT_PERCENTILES_UP_TO = 2000
 PERCENTILE_RELATIVE_ERROR = math.sqrt(DURATION_BUCKET_BASE) - 1

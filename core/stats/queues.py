@@ -12,7 +12,8 @@ from sqlmodel import Session
 
 from core.clock import Clock, system_clock
 from core.settings import get_settings
-from core.store.tables import InboundMessage, OutboxEmail, SecondFactorThrottle
+from core.store.tables.inbound import InboundMessage
+from core.store.tables.outbox import OutboxEmail
 
 OUTBOX_STATUSES = ("queued", "sending", "sent", "failed")
 WAITING = ("queued", "sending")
@@ -73,6 +74,8 @@ class Lockouts:
 
 
 def lockouts(session: Session, *, clock: Clock = system_clock) -> Lockouts:
+    from core.store.tables.twofactor import SecondFactorThrottle  # health reads no lockouts
+
     now = clock()
     lock_after = get_settings().throttle_lock_after
     throttled, locked = session.execute(

@@ -15,8 +15,8 @@ from core.clock import Clock, system_clock
 from core.stats import figures
 from core.stats.figures import Durations
 from core.stats.queues import Lockouts, OutboxQueue, Quarantine, lockouts, outbox_queue, quarantine
-from core.store.tables import Ticket, TicketDayCount
-from core.store.tables.tickets import OPEN_STATUSES_SQL, TICKET_STATUSES
+from core.store.tables.stats import TicketDayCount
+from core.store.tables.tickets import OPEN_STATUSES_SQL, TICKET_STATUSES, Ticket
 from core.workers.heartbeats import STOPPED, Heartbeat, list_heartbeats
 
 BACKLOG_AGES = (

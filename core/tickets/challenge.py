@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from core.settings import get_settings
-from core.store.tables import Ticket
+from core.store.tables.tickets import Ticket
 
 CHALLENGE_LIFETIME = timedelta(days=7)
 

@@ -9,8 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from core.errors import InvalidInput, NotFound
-from core.store.tables import Evidence, Ticket, TicketMessage
-from core.store.tables.tickets import TICKET_STATUSES
+from core.store.tables.tickets import TICKET_STATUSES, Evidence, Ticket, TicketMessage
 
 
 def get_ticket(session: Session, ticket_id: int) -> Ticket:

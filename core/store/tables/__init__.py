@@ -1,8 +1,8 @@
 """Every table, one module per concern. Taking any name from this package (or calling
 ``load_all``) imports every table module, so ``SQLModel.metadata`` is whole and foreign keys
 resolve (Alembic and the tests rely on that). Importing the package alone loads none: a cron
-command that needs one table without foreign keys imports its module (``tables.outbox``) and
-does not pay for building every other table class (~0.2 s CPU)."""
+command imports the modules of the tables it reads (``tables.outbox``, ``tables.tickets``),
+and the ORM then loads those its foreign keys point at, not every other table class."""
 
 from __future__ import annotations
 
@@ -38,13 +38,36 @@ def load_all() -> None:
         globals().update((name, value) for name, value in vars(module).items() if name in __all__)
 
 
+REFERRED_TABLE_MODULES = {
+    "users": "accounts",
+    "tickets": "tickets",
+    "ticket_messages": "tickets",
+    "inbound_messages": "inbound",
+    "outbox_emails": "outbox",
+}
+"""The module defining each table a foreign key points at, so that a command reading tickets
+loads the tables they refer to and not every table; a target missing here loads them all."""
+
+
+def _dangling_targets() -> set[str]:
+    loaded = SQLModel.metadata.tables
+    targets = {fk.target_fullname.split(".")[-2] for t in loaded.values() for fk in t.foreign_keys}
+    return targets - set(loaded)
+
+
 @event.listens_for(Mapper, "before_configured")
 def _referred_tables_first() -> None:
-    """Before the ORM first configures its classes: if a loaded table refers to one not loaded
-    (a module imported alone), load them all, so no foreign key is left dangling."""
-    loaded = SQLModel.metadata.tables
-    for table in list(loaded.values()):
-        if any(fk.target_fullname.split(".")[-2] not in loaded for fk in table.foreign_keys):
+    """Before the ORM configures its classes: if a loaded table refers to one not loaded (a
+    module imported alone), load the modules of the tables referred to, and of those they
+    refer to, so no foreign key is left dangling; every module when one is not known."""
+    while missing := _dangling_targets():
+        modules = {REFERRED_TABLE_MODULES.get(name) for name in missing}
+        if None in modules:
+            load_all()
+            return
+        for module in modules:
+            importlib.import_module(f"{__name__}.{module}")
+        if _dangling_targets() >= missing:  # the map is wrong: no progress
             load_all()
             return
 
