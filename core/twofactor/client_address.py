@@ -32,10 +32,10 @@ def parse_address(text: object) -> Address | None:
         return None
     port = ""
     if text.startswith("["):
-        text, _, port = text[1:].partition("]")
-        if port and not port.startswith(":"):
+        text, bracket, port = text[1:].partition("]")
+        if not bracket or (port and not port.startswith(":")):
             return None
-        port = port[1:] or "0"
+        port = port[1:]
     elif text.count(":") == 1:
         text, _, port = text.partition(":")
     if port and not (port.isascii() and port.isdigit()):
