@@ -42,11 +42,21 @@ class InvalidCode(DomainError):
 
 
 class Throttled(DomainError):
-    def __init__(self, retry_after_seconds: int, locked: bool = False, what: str = "codes") -> None:
+    """Too many failures: ``who`` must wait. The password step says "Sign-in" rather than
+    "This account": the wait may be the client's (one address guessing over many
+    accounts), and the answer must not say which."""
+
+    def __init__(
+        self,
+        retry_after_seconds: int,
+        locked: bool = False,
+        what: str = "codes",
+        who: str = "This account",
+    ) -> None:
         self.retry_after_seconds = retry_after_seconds
         self.locked = locked
         state = "locked after too many failed" if locked else "throttled after failed"
-        super().__init__(f"This account is {state} {what}; try again in {retry_after_seconds} s.")
+        super().__init__(f"{who} is {state} {what}; try again in {retry_after_seconds} s.")
 
 
 class Forbidden(DomainError):

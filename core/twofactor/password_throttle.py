@@ -48,7 +48,7 @@ def begin_password_attempt(session: Session, subjects: list[Subject], now: datet
         if row.blocked_until is not None and row.blocked_until > now:
             waits.append(math.ceil((row.blocked_until - now).total_seconds()))
     if waits:
-        raise Throttled(max(waits), what="passwords")
+        raise Throttled(max(waits), what="passwords", who="Sign-in")
 
 
 def _block(failures: int, free: int) -> timedelta | None:

@@ -107,8 +107,10 @@ def test_one_client_guessing_many_accounts_is_throttled(engine, clock, isolated_
     for n in range(free + 1):
         with pytest.raises(InvalidCredentials), session_scope(engine) as s:
             sign_in_password(s, login=f"user{n}", password="x", client="203.0.113.7", clock=clock)
-    with pytest.raises(Throttled), session_scope(engine) as s:
+    with pytest.raises(Throttled) as waiting, session_scope(engine) as s:
         sign_in_password(s, login="someone-else", password="x", client="203.0.113.7", clock=clock)
+    # The wait is the client's: the answer must not blame an account it never tried.
+    assert str(waiting.value).startswith("Sign-in is throttled after failed passwords; try")
     with pytest.raises(InvalidCredentials), session_scope(engine) as s:  # other clients: free
         sign_in_password(s, login="someone-else", password="x", client="198.51.100.1", clock=clock)
 
