@@ -36,6 +36,7 @@ from core.recovery.ssh_service import (
 )
 from core.settings import get_settings
 from core.store import session_scope
+from core.twofactor.client_address import peer_client
 
 log = logging.getLogger("core.recovery.sshd")
 HOST_KEY_NAME = "ssh_host_ed25519_key"
@@ -156,7 +157,7 @@ class RecoveryInterface(paramiko.ServerInterface):
                     s,
                     owner=owner,
                     password=responses[0],
-                    client=f"ssh:{self.conn.peer.rpartition(':')[0]}",
+                    client=peer_client("ssh", self.conn.peer.rpartition(":")[0]),
                     clock=self.clock,
                 )
         except Throttled:

@@ -71,10 +71,17 @@ def _trusted(address: Address, networks: tuple[Network, ...]) -> bool:
     return any(address in network for network in networks)
 
 
-def _identity(address: Address) -> str:
+def _identity(address: Address, kind: str = "web") -> str:
     if isinstance(address, IPv6Address):
-        return f"web:{IPv6Network((address, IPV6_CLIENT_PREFIX), strict=False)}"
-    return f"web:{address}"
+        return f"{kind}:{IPv6Network((address, IPV6_CLIENT_PREFIX), strict=False)}"
+    return f"{kind}:{address}"
+
+
+def peer_client(kind: str, host: str | None) -> str | None:
+    """The throttle's client for a connection seen directly (``ssh:203.0.113.7``,
+    ``ssh:2001:db8::/64``): the same grouping as ``web_client``; None without an address."""
+    address = parse_address(host)
+    return None if address is None else _identity(address, kind)
 
 
 def web_client(

@@ -9,7 +9,7 @@ from ipaddress import ip_network
 import pytest
 
 from core.settings import Settings
-from core.twofactor.client_address import MAX_HOPS, parse_address, web_client
+from core.twofactor.client_address import MAX_HOPS, parse_address, peer_client, web_client
 
 PROXIES = [ip_network("10.0.0.0/8"), ip_network("2001:db8:ffff::/48")]
 EDGE = "10.0.0.2"
@@ -196,3 +196,19 @@ def test_a_malformed_network_is_named(monkeypatch, value):
     line = describe_failure(error.value)
     assert line.startswith("Invalid setting: BACKOFFICE_TRUSTED_PROXIES: ")
     assert "10.0.0.0/8, 2001:db8::/32" in line and "\n" not in line
+
+
+@pytest.mark.parametrize(
+    "host,client",
+    [
+        ("203.0.113.7", "ssh:203.0.113.7"),
+        ("::ffff:203.0.113.7", "ssh:203.0.113.7"),
+        ("2001:db8:1:2:aaaa::1", "ssh:2001:db8:1:2::/64"),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_a_direct_peer_is_grouped_like_a_web_client(host, client):
+    """The SSH recovery service counts its peers as the web faces count theirs: an IPv6
+    guesser moving inside its /64 stays one client."""
+    assert peer_client("ssh", host) == client
