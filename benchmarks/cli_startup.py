@@ -3,7 +3,9 @@ operators run every minute, each run repeatedly as a fresh process on an empty d
 head: ``backoffice --help``, ``outbox send`` with nothing to send, ``health`` (the database,
 an SMTP relay this script runs and a Maildir source to check), ``stats`` as JSON and for
 Prometheus, and ``tickets list``. Prints median and best wall time, median CPU time and
-median max RSS.
+median max RSS. The last row is the floor of any command that reads the database through the
+ORM: importing Typer and SQLModel, reading the settings and opening the database, nothing
+else. The commands run in turn, run after run, so a burst of load on the machine falls on all.
 
     python benchmarks/cli_startup.py [--runs 10] [--tree PATH] [--db URL]
 
@@ -30,13 +32,20 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 
 ROOT = Path(__file__).resolve().parents[1]
+CLI = ["-c", "from backoffice.cli import main; main()"]
+FLOOR = """
+import typer, rich.console, sqlmodel
+from core.store.engine import get_engine
+get_engine(None).connect().close()
+"""
 COMMANDS = {
-    "backoffice --help": ["--help"],
-    "backoffice outbox send (nothing due)": ["outbox", "send"],
-    "backoffice health (db, relay, maildir)": ["health"],
-    "backoffice stats --format json": ["stats", "--format", "json"],
-    "backoffice stats --format prometheus": ["stats", "--format", "prometheus"],
-    "backoffice tickets list (empty)": ["tickets", "list"],
+    "backoffice --help": [*CLI, "--help"],
+    "backoffice outbox send (nothing due)": [*CLI, "outbox", "send"],
+    "backoffice health (db, relay, maildir)": [*CLI, "health"],
+    "backoffice stats --format json": [*CLI, "stats", "--format", "json"],
+    "backoffice stats --format prometheus": [*CLI, "stats", "--format", "prometheus"],
+    "backoffice tickets list (empty)": [*CLI, "tickets", "list"],
+    "floor: typer, sqlmodel, settings, connect": ["-c", FLOOR],
 }
 
 
@@ -61,10 +70,10 @@ def smtp_relay() -> Iterator[int]:
 
 def run_once(argv: list[str], env: dict[str, str], tree: Path) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds (user + system: what the process itself cost, steadier than
-    wall time on a busy machine) and max RSS (MB) of one fresh process."""
+    wall time on a busy machine) and max RSS (MB) of ``python ARGV`` as one fresh process."""
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from backoffice.cli import main; main()", *argv],
+        [sys.executable, *argv],
         env={**env, "PYTHONPATH": str(tree)},
         cwd=tree,
         stdout=subprocess.DEVNULL,
@@ -94,20 +103,19 @@ def main() -> None:
         env["BACKOFFICE_DATABASE_URL"] = args.db or f"sqlite:///{tmp}/bench.db"
         env["BACKOFFICE_SMTP_PORT"] = str(relay_port)
         env["BACKOFFICE_MAILDIR_WATCH"] = str(maildir)
-        run_once(["outbox", "send"], env, tree)  # creates the database and brings it to head
+        run_once([*CLI, "outbox", "send"], env, tree)  # creates the database and brings it to head
         database = (args.db or "sqlite").partition(":")[0]
         print(f"{tree}: {args.runs} runs each, on {database}")
         print(
             f"{'command':<42} {'wall median':>11} {'wall best':>9} {'CPU median':>10}"
             f" {'max RSS MB':>10}"
         )
-        for label, argv in COMMANDS.items():
-            times, cpu, rss = [], [], []
-            for _ in range(args.runs):
-                elapsed, seconds, mb = run_once(argv, env, tree)
-                times.append(elapsed)
-                cpu.append(seconds)
-                rss.append(mb)
+        figures: dict[str, list[tuple[float, float, float]]] = {label: [] for label in COMMANDS}
+        for _ in range(args.runs):
+            for label, argv in COMMANDS.items():
+                figures[label].append(run_once(argv, env, tree))
+        for label, runs in figures.items():
+            times, cpu, rss = zip(*runs, strict=True)
             print(
                 f"{label:<42} {statistics.median(times):>11.3f} {min(times):>9.3f}"
                 f" {statistics.median(cpu):>10.3f} {statistics.median(rss):>10.1f}"
