@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from backoffice.cli.root import LazyRootGroup, Subcommand
+from backoffice.cli.root import LazyRootGroup, Subcommand, leave_quickly
 
 
 def _add_decision_commands() -> None:
@@ -122,4 +122,7 @@ def root(
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    finally:
+        leave_quickly()

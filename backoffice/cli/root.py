@@ -5,7 +5,9 @@ traceback instead). Start-up then costs what the command needs, not what all of 
 
 from __future__ import annotations
 
+import gc
 import importlib
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -89,3 +91,15 @@ class LazyRootGroup(TyperGroup):
             from backoffice.cli.common import describe_failure, fail
 
             raise fail(describe_failure(exc)) from None
+
+
+def leave_quickly() -> None:
+    """Before the interpreter exits: close the pooled database connections, then put every
+    object out of the garbage collector's reach (``gc.freeze``), so that finalization does not
+    walk the whole heap of SQLAlchemy, pydantic and Rich classes one last time, which costs a
+    short command a good part of its CPU. Nothing is lost: the commands close what they open,
+    and the memory goes back with the process."""
+    engines = sys.modules.get("core.store.engine")
+    if engines is not None:
+        engines.dispose_engines()
+    gc.freeze()

@@ -104,3 +104,27 @@ def test_stats_loads_the_tables_of_its_figures_and_no_sending_or_ui(
     }
     assert not loaded & HEAVY, loaded & HEAVY
     assert "core.stats.report" not in loaded
+
+
+def test_a_command_leaves_its_heap_uncollected_and_its_database_closed(tmp_path, sqlite_url):
+    """The interpreter's last collection is skipped (the heap is frozen when the command ends),
+    yet the database is closed as before: SQLite folds and removes its write-ahead log when the
+    last connection closes, and leaves it behind when a connection is only dropped."""
+    code = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('frozen:', gc.get_freeze_count(), file=sys.stderr))\n"
+        "from backoffice.cli import main\nmain()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, "tickets", "list"],
+        env={**os.environ, "BACKOFFICE_DATABASE_URL": sqlite_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    frozen = int(result.stderr.rpartition("frozen:")[2])
+    assert frozen > 10_000  # the classes and modules of every library loaded
+    database = sqlite_url.removeprefix("sqlite:///")
+    assert os.path.exists(database)
+    assert not os.path.exists(database + "-wal")
