@@ -7,10 +7,6 @@ peer; ``BACKOFFICE_TRUSTED_PROXIES`` then reads past proxies further out."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -20,42 +16,13 @@ from core.accounts.users import create_user
 from core.store import make_engine, session_scope
 from core.store.tables import PasswordThrottle
 from tests.browser import conftest as browser
-from tests.browser.conftest import free_port
+from tests.browser.portal_server import running_portal
 from tests.browser.portal_steps import TIMEOUT_MS, wait_for_app
-from tests.browser.test_portal_browser import wait_until_healthy
-from tests.conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.browser
 chromium_page = browser.chromium_page
 PASSWORD = "correct horse battery staple"
 ACCOUNTS = ["ann", "bob", "cid"]
-
-
-def portal_server(sqlite_url: str, tmp_path, settings: dict[str, str]):
-    port = free_port()
-    log = tmp_path / "portal.log"
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **settings}
-    env.pop("FORWARDED_ALLOW_IPS", None)
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from backoffice.cli import main; main()", "portal"]
-            + ["--port", str(port), "--db", sqlite_url],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(f"{base_url}/_stcore/health", process, log)
-        yield base_url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 @pytest.fixture
@@ -104,9 +71,8 @@ def wait_for_failed_accounts(sqlite_url: str, count: int) -> None:
 def test_the_real_handshake_names_the_client(
     chromium_page, sqlite_url, tmp_path, accounts, trusted, forwarded_for, expected
 ):
-    server = portal_server(sqlite_url, tmp_path, {"BACKOFFICE_TRUSTED_PROXIES": trusted})
-    base_url = next(server)
-    try:
+    settings = {"BACKOFFICE_TRUSTED_PROXIES": trusted}
+    with running_portal(sqlite_url, tmp_path / "portal.log", settings) as base_url:
         page = chromium_page
         if forwarded_for is not None:
             page.set_extra_http_headers({"X-Forwarded-For": forwarded_for})
@@ -120,5 +86,3 @@ def test_the_real_handshake_names_the_client(
             page.wait_for_selector("text=Wrong username/email or password.", timeout=TIMEOUT_MS)
             page.wait_for_selector(browser.APP_IDLE, timeout=TIMEOUT_MS)
         assert throttle_rows(sqlite_url, "client") == expected
-    finally:
-        server.close()

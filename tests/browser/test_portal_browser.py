@@ -5,19 +5,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 from core.accounts.users import create_user
 from core.store import make_engine, session_scope
 from core.twofactor import sign_in, two_factor_status
-from tests.browser.conftest import free_port
+from tests.browser.portal_server import running_portal
 from tests.browser.portal_steps import enable_two_factor_in_browser
 from tests.conftest import PROJECT_ROOT
 
@@ -29,20 +23,6 @@ SCREENSHOT_DIR = os.environ.get("BACKOFFICE_SCREENSHOT_DIR")
 pytestmark = pytest.mark.browser
 
 
-def wait_until_healthy(url: str, process: subprocess.Popen, log: Path, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the portal exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"the portal did not answer {url} within {seconds} s:\n{log.read_text()}")
-
-
 @pytest.fixture
 def portal_url(sqlite_url, tmp_path):
     """``backoffice portal`` on a free port against a SQLite file with the user alice."""
@@ -50,28 +30,8 @@ def portal_url(sqlite_url, tmp_path):
     with session_scope(engine) as s:
         create_user(s, username="alice", email="alice@example.com", password=PASSWORD)
     engine.dispose()
-    port = free_port()
-    log = tmp_path / "portal.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from backoffice.cli import main; main()", "portal"]
-            + ["--port", str(port), "--db", sqlite_url],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
-            start_new_session=True,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(f"{base_url}/_stcore/health", process, log)
+    with running_portal(sqlite_url, tmp_path / "portal.log", {}) as base_url:
         yield base_url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def test_enable_two_factor_in_the_browser(portal_url, chromium_page, sqlite_url, tmp_path):
