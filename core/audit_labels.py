@@ -11,6 +11,7 @@ EVENT_LABELS = {
     "2fa.reset_by_support": "Two-factor authentication reset by support",
     "2fa.locked": "Second factor locked after failed codes",
     "2fa.recovery_codes_replaced_over_ssh": "Recovery codes replaced over SSH",
+    "signin.password_failed": "Wrong password entered",
     "password.reset": "Password reset with an emailed link",
     "password.reset_link_sent": "Password-reset link emailed",
     "password.reset_link_not_sent": "Password-reset link asked for, none sent",

@@ -9,14 +9,14 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from core.accounts.passwords import verify_password
 from core.clock import Clock, system_clock
 from core.encryption import decrypt_secret, encrypt_secret
-from core.errors import InvalidCode, TwoFactorStateError, WrongPassword
+from core.errors import InvalidCode, InvalidCredentials, TwoFactorStateError, WrongPassword
 from core.settings import get_settings
 from core.store.tables import AuditEvent, SecondFactorThrottle, TotpRegistration, User
 from core.twofactor import recovery_codes, totp
 from core.twofactor.notifications import security_event
+from core.twofactor.password_throttle import check_password
 from core.twofactor.second_factor import use_recovery_code, verify_totp
 
 
@@ -161,14 +161,21 @@ def disable_two_factor(
     password: str,
     pin: str | None = None,
     recovery_code: str | None = None,
+    client: str | None = None,
     clock: Clock = system_clock,
 ) -> None:
     """Self-service removal: needs the password again and a current authenticator code, or
-    (for an owner who lost the app and is moving to a new one) a recovery code, spent."""
+    (for an owner who lost the app and is moving to a new one) a recovery code, spent. The
+    password goes through the sign-in's throttle (``check_password``, with the face's
+    ``client``): a stolen session must not become a way to guess it without waiting."""
     if not is_enabled(session, user):
         raise TwoFactorStateError("Two-factor authentication is not on for this account.")
-    if not verify_password(user.password_hash, password):
-        raise WrongPassword("Wrong password.")
+    try:
+        check_password(
+            session, login=user.username, user=user, password=password, client=client, clock=clock
+        )
+    except InvalidCredentials:
+        raise WrongPassword("Wrong password.") from None
     if recovery_code is not None:
         use_recovery_code(session, user=user, code=recovery_code, clock=clock)
     else:

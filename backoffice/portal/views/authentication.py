@@ -7,6 +7,7 @@ from datetime import datetime
 
 import streamlit as st
 
+from backoffice.client_address import sign_in_client
 from backoffice.portal import state
 from core.accounts.users import User
 from core.audit_labels import event_label
@@ -176,7 +177,12 @@ def new_authenticator(user: User, codes_left: int) -> None:
             try:
                 with session_scope() as s:
                     disable_two_factor(
-                        s, user=user, password=password, recovery_code=code, clock=state.clock()
+                        s,
+                        user=user,
+                        password=password,
+                        recovery_code=code,
+                        client=sign_in_client(),
+                        clock=state.clock(),
                     )
                     begin_enrolment(s, user=user, clock=state.clock())
             except DomainError as exc:
@@ -222,7 +228,14 @@ def remove(user: User) -> None:
     if submitted:
         try:
             with session_scope() as s:
-                disable_two_factor(s, user=user, password=password, pin=pin, clock=state.clock())
+                disable_two_factor(
+                    s,
+                    user=user,
+                    password=password,
+                    pin=pin,
+                    client=sign_in_client(),
+                    clock=state.clock(),
+                )
         except DomainError as exc:
             st.error(str(exc))
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from core.errors import InvalidCode, InvalidCredentials, TwoFactorStateError
+from core.errors import InvalidCode, InvalidCredentials, Throttled, TwoFactorStateError
 from core.store import session_scope
 from core.store.tables import AuditEvent, OutboxEmail, RecoveryCode, TotpRegistration
 from core.twofactor import (
@@ -139,3 +139,28 @@ def test_support_reset_clears_everything_and_tells_the_owner(engine, enrolled, c
             select(OutboxEmail.template).where(OutboxEmail.user_id == enrolled.user.id)
         ).all()
         assert "two_factor_reset" in templates
+
+
+def test_wrong_passwords_at_removal_are_throttled_like_sign_in(
+    engine, enrolled, clock, isolated_settings
+):
+    """A session someone else holds must not be a way to guess the password at leisure:
+    removal's password goes through the sign-in's throttle, and its failures count there."""
+    for _ in range(isolated_settings.password_free_failures + 1):
+        with session_scope(engine) as s, pytest.raises(InvalidCredentials):
+            disable_two_factor(
+                s, user=enrolled.user, password="guess", pin=enrolled.pin(clock), clock=clock
+            )
+    with session_scope(engine) as s, pytest.raises(Throttled):
+        disable_two_factor(
+            s,
+            user=enrolled.user,
+            password=PASSWORD,
+            pin=enrolled.pin(clock),
+            client="web:203.0.113.7",
+            clock=clock,
+        )
+    with session_scope(engine) as s, pytest.raises(Throttled):
+        sign_in_password(s, login="alice", password=PASSWORD, clock=clock)
+    with session_scope(engine) as s:
+        assert two_factor_status(s, enrolled.user).enabled
