@@ -18,7 +18,9 @@ machine hits every configuration alike):
 - ingest as ``backoffice ingest PATH`` runs it (its batch size and parse process) into a
   fresh SQLite file and a fresh PostgreSQL database, in a fresh process warmed up on 50
   other mails first (as a long run is): messages/s, and the ratios to bare parsing and
-  PostgreSQL to SQLite;
+  PostgreSQL to SQLite; and how busy its writer, its parse process(es) and (PostgreSQL)
+  the server kept the cores (their CPU seconds over the run's seconds), which shows
+  whether an ingest waited on one stage or was short of cores;
 - PostgreSQL with 1 and 2 ingest processes (each with its own mail): messages/s and
   messages per CPU-second, the CPU being the ingest processes' (children included) plus
   the PostgreSQL backends serving them (read from /proc; the server must be local).
@@ -260,23 +262,25 @@ def _child(
     before = _own_cpu()
     start = time.time()
     ingest(url, messages, batch_size, processes)
-    q.put((start, time.time(), _own_cpu() - before))
+    after = _own_cpu()
+    q.put((start, time.time(), tuple(b - a for a, b in zip(before, after, strict=True))))
 
 
-def _own_cpu() -> float:
-    total = 0.0
-    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
-        usage = resource.getrusage(who)
-        total += usage.ru_utime + usage.ru_stime
-    return total
+def _own_cpu() -> tuple[float, float]:
+    """CPU seconds of this process (the writer) and of its ended children (the parse
+    processes, which have ended when the ingest returns)."""
+    return tuple(  # type: ignore[return-value]
+        usage.ru_utime + usage.ru_stime
+        for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    )
 
 
 def fleet(
     url: str, shares: list[tuple[list[bytes], list[bytes]]], batch_size: int, processes: int
-) -> tuple[float, float]:
+) -> tuple[float, tuple[float, float, float]]:
     """One ingest process per share (warm-up mail, mail), all at once: (seconds from the
-    first start to the last end, CPU seconds of the ingest processes and of their
-    PostgreSQL backends in that time)."""
+    first start to the last end, CPU seconds in that time of the writers, of their parse
+    processes and of their PostgreSQL backends)."""
     ctx = multiprocessing.get_context("spawn")
     q, go = ctx.Queue(), ctx.Event()
     with BackendCpu(url) if url.startswith("postgresql") else InProcess() as server:
@@ -295,7 +299,9 @@ def fleet(
             p.join()
     assert all(p.exitcode == 0 for p in procs)
     wall = max(end for _, end, _ in results) - min(start for start, _, _ in results)
-    return wall, sum(cpu for _, _, cpu in results) + server.seconds_since(at_start)
+    writers = sum(cpu[0] for _, _, cpu in results)
+    parsers = sum(cpu[1] for _, _, cpu in results)
+    return wall, (writers, parsers, server.seconds_since(at_start))
 
 
 def _spin(_: int) -> float:
@@ -350,6 +356,7 @@ def main() -> None:
         bare: dict[str, float] = {}
         prepared: dict[str, float] = {}
         rate: dict[tuple[str, str], float] = {}
+        busy: dict[tuple[str, str], tuple[float, ...]] = {}
         per_cpu: dict[int, tuple[float, float]] = {}
         try:
             for _ in range(args.rounds):
@@ -359,8 +366,10 @@ def main() -> None:
                     for kind in kinds:
                         warm = generate(50, keys, shape, f"w{kind}")
                         url = dbs.new(kind)
-                        seconds, _ = fleet(url, [(warm, messages)], args.batch_size, workers)
-                        rate[kind, shape] = max(rate.get((kind, shape), 0), len(messages) / seconds)
+                        seconds, cpu = fleet(url, [(warm, messages)], args.batch_size, workers)
+                        if len(messages) / seconds > rate.get((kind, shape), 0):
+                            rate[kind, shape] = len(messages) / seconds
+                            busy[kind, shape] = tuple(c / seconds for c in cpu)
                 if args.pg:
                     for n in (1, 2):
                         wall, cpu = fleet(
@@ -368,7 +377,7 @@ def main() -> None:
                         )
                         total = n * args.count
                         best = per_cpu.get(n, (0.0, 0.0))
-                        per_cpu[n] = (max(best[0], total / wall), max(best[1], total / cpu))
+                        per_cpu[n] = (max(best[0], total / wall), max(best[1], total / sum(cpu)))
         finally:
             dbs.drop_all()
 
@@ -390,6 +399,11 @@ def main() -> None:
             r = rate[kind, shape]
             print(
                 f"  ingest, {kind:<10}        {r:7.0f} msg/s   ratio to bare {r / bare[shape]:.2f}"
+            )
+            writer, parsers, server = busy[kind, shape]
+            print(
+                f"    cores busy: writer {writer:.2f}, parse process(es) {parsers:.2f}"
+                + (f", server {server:.2f}" if kind == "postgresql" else "")
             )
         if args.pg:
             ratio = rate["postgresql", shape] / rate["sqlite", shape]
