@@ -15,6 +15,7 @@ from core.accounts.tokens import redact_tokens
 from core.inbound.classify import classify
 from core.inbound.prepare import Prepared
 from core.inbound.storage import Stored
+from core.store.bulk import one_of
 from core.store.tables import InboundMessage, OutboxEmail, Ticket, TicketMessage
 from core.tickets.acknowledgement import may_acknowledge
 from core.tickets.threading import SUBJECT_TAG_RE, is_requester
@@ -196,14 +197,14 @@ def _tickets_of(session: Session, refs: set[str]) -> dict[str, int]:
     found: dict[str, int] = dict(
         session.execute(
             select(OutboxEmail.message_id, OutboxEmail.ticket_id).where(
-                OutboxEmail.message_id.in_(refs), OutboxEmail.ticket_id.is_not(None)
+                one_of(session, OutboxEmail.message_id, refs), OutboxEmail.ticket_id.is_not(None)
             )
         ).all()
     )
     found.update(
         session.execute(
             select(TicketMessage.message_id, TicketMessage.ticket_id).where(
-                TicketMessage.message_id.in_(refs)
+                one_of(session, TicketMessage.message_id, refs)
             )
         ).all()
     )
@@ -213,7 +214,10 @@ def _tickets_of(session: Session, refs: set[str]) -> dict[str, int]:
 def _load_tickets(session: Session, ids: set[int]) -> dict[int, Ticket]:
     if not ids:
         return {}
-    return {t.id: t for t in session.execute(select(Ticket).where(Ticket.id.in_(ids))).scalars()}
+    return {
+        t.id: t
+        for t in session.execute(select(Ticket).where(one_of(session, Ticket.id, ids))).scalars()
+    }
 
 
 def _original_tickets(session: Session, inbound_ids: list[int]) -> dict[int, int]:
@@ -222,7 +226,8 @@ def _original_tickets(session: Session, inbound_ids: list[int]) -> dict[int, int
         return {}
     rows = session.execute(
         select(InboundMessage.id, InboundMessage.ticket_id).where(
-            InboundMessage.id.in_(inbound_ids), InboundMessage.ticket_id.is_not(None)
+            one_of(session, InboundMessage.id, inbound_ids),
+            InboundMessage.ticket_id.is_not(None),
         )
     )
     return dict(rows.all())

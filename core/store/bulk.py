@@ -16,12 +16,15 @@ array per column through ``unnest``: a short statement psycopg caches."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import closing as _closing
 from typing import Any
 
 from psycopg.types.json import Json
-from sqlalchemy import JSON, Table, bindparam, func, select, update
+from sqlalchemy import JSON, ColumnElement, String, Table, any_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.types import NullType
 from sqlmodel import Session
 
 
@@ -116,6 +119,19 @@ def update_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     adapt = _adapters(table, names)
     with _cursor(session) as cur:
         cur.execute(sql, [[adapt[c](r[c]) for r in rows] for c in names])
+
+
+def one_of(
+    session: Session, column: ColumnElement[Any], values: Iterable[Any]
+) -> ColumnElement[bool]:
+    """``column IN values``, as ``= ANY(array)`` on PostgreSQL: one statement text however many
+    values there are, which psycopg tokenises once and keeps (an IN list of a batch's values
+    was a new statement, split in Python, for every batch)."""
+    values = list(values)
+    if _is_postgresql(session):
+        item = column.type if not isinstance(column.type, NullType) else String()
+        return column == any_(bindparam(None, values, type_=ARRAY(item)))
+    return column.in_(values)
 
 
 def _executemany(session: Session, table: Table, columns: list[str], rows: list[list[Any]]) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
+from core.store.bulk import one_of
 from core.store.tables import Evidence, Ticket, User
 from core.verification.report import Check
 
@@ -35,7 +36,12 @@ def find_users(session: Session, logins: Iterable[str]) -> dict[str, User | None
     emails = {w for w in wanted if "@" in w}
     names = wanted - emails
     users = session.exec(
-        select(User).where(or_(User.email.in_(emails), func.lower(User.username).in_(names)))
+        select(User).where(
+            or_(
+                one_of(session, User.email, emails),
+                one_of(session, func.lower(User.username), names),
+            )
+        )
     ).all()
     by_email = {u.email: u for u in users}
     by_name = {u.username.lower(): u for u in users}
