@@ -122,3 +122,26 @@ def test_the_quick_tests_never_lose_what_the_exact_reading_finds():
         checked += bool(exact)
         assert token_text.find_tokens(text) == exact, text
     assert checked > 300
+
+
+RUN_NOISE = [*NOISE, "hf_", "Hf-", "hf\u2010", "hf:\u00a0", "\u00a0", "\u3000", "é", "\udc80"]
+RUN_NOISE += ["a" * 40]
+
+
+def test_the_windowed_search_finds_what_a_full_scan_finds():
+    """``VARIANT_RE`` is tried only around runs of letters long enough to hold a token;
+    over thousands of texts with tokens, near-tokens, separators, blanks of other scripts,
+    non-ASCII letters and long runs at every place, that finds exactly the matches (spans
+    and groups) a scan of the whole text finds."""
+    rng = random.Random(12)
+    matched = 0
+    for _ in range(5_000):
+        pieces = [_disguised(rng) if rng.random() < 0.5 else rng.choice(RUN_NOISE)]
+        pieces += [rng.choice(RUN_NOISE + [BODY, TOKEN, BODY[:30]]) for _ in range(6)]
+        rng.shuffle(pieces)
+        text = "".join(pieces)
+        full = [(m.span(), m.groups()) for m in token_text.VARIANT_RE.finditer(text)]
+        windowed = [(m.span(), m.groups()) for m in token_text._variant_matches(text)]
+        assert windowed == full, text
+        matched += bool(full)
+    assert matched > 1_000
