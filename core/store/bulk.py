@@ -12,20 +12,25 @@ psycopg re-tokenises every statement over 4 KB or 50 parameters in Python on eac
 execution (~25% of an ingest), and plain executemany fires the statement-level Ops
 triggers once per row. COPY fires them once per COPY, with its rows as the transition
 table. ``insert_ignoring_conflicts`` (for ``ON CONFLICT``, which COPY cannot do) sends one
-array per column through ``unnest``: a short statement psycopg caches."""
+array per column through ``unnest``: a short statement psycopg caches, its arrays in
+binary (psycopg writes a text array element by element in Python, quoting each one, and
+a raw message's bytes as hex; the server then parses it all back)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from contextlib import closing as _closing
+from datetime import datetime
 from typing import Any
 
-from psycopg.types.json import Json
 from sqlalchemy import JSON, ColumnElement, String, Table, any_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import NullType
 from sqlmodel import Session
+
+from core.store.types import UTCDateTime
 
 
 def _is_postgresql(session: Session) -> bool:
@@ -79,7 +84,7 @@ def insert_ignoring_conflicts(
         )
         return [tuple(r) for r in session.execute(stmt, rows)]
     dialect = postgresql.dialect()
-    arrays = ", ".join(f"%s::{table.c[c].type.compile(dialect)}[]" for c in columns)
+    arrays = ", ".join(f"%b::{table.c[c].type.compile(dialect)}[]" for c in columns)
     sql = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
         f"ON CONFLICT DO NOTHING RETURNING {', '.join(returning)}"
@@ -110,7 +115,7 @@ def update_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
         return
     dialect = postgresql.dialect()
     names = ["id", *columns]
-    arrays = ", ".join(f"%s::{table.c[c].type.compile(dialect)}[]" for c in names)
+    arrays = ", ".join(f"%b::{table.c[c].type.compile(dialect)}[]" for c in names)
     sets = ", ".join(f"{c} = v.{c}" for c in columns)
     sql = (
         f"UPDATE {table.name} AS t SET {sets} FROM unnest({arrays}) AS v({', '.join(names)}) "
@@ -155,23 +160,47 @@ def _cursor(session: Session):
 
 
 def _adapters(table: Table, columns: list[str]) -> dict[str, Any]:
-    """How each column's Python value is passed to psycopg directly (JSON wrapped)."""
+    """How each column's Python value goes into a binary array parameter: JSON as its text
+    (``json.dumps``, as psycopg would dump it), the rest as it is."""
     return {
-        c: (lambda v: None if v is None else Json(v))
+        c: (lambda v: None if v is None else json.dumps(v))
         if isinstance(table.c[c].type, JSON)
         else (lambda v: v)
         for c in columns
     }
 
 
+def _as_text(table: Table, column: str) -> Any:
+    """For a JSON or datetime column, a function giving a value's text as psycopg would dump
+    it (``json.dumps``; ``str`` of an aware datetime, its ISO form), None for the rest.
+    psycopg dumps those two kinds in Python, value by value; a batch's rows share a few
+    instants (``created_at``...), so each instant is formatted once per statement. A
+    timestamp with time zone means the same instant whatever offset its text has, so equal
+    datetimes may share a text (a naive one is sent as psycopg sends it, too)."""
+    kind = table.c[column].type
+    if isinstance(kind, JSON):
+        return lambda v: None if v is None else json.dumps(v)
+    if isinstance(kind, UTCDateTime):
+        texts: dict[datetime, str] = {}
+
+        def text(v: datetime | None) -> str | None:
+            if v is None:
+                return None
+            found = texts.get(v)
+            if found is None:
+                found = texts[v] = str(v)
+            return found
+
+        return text
+    return None
+
+
 def _copy(session: Session, table: Table, columns: list[str], rows: list[list[Any]]) -> None:
-    json_at = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
-    if json_at:
-        rows = [list(r) for r in rows]
+    """``rows`` (lists the caller no longer needs: JSON and datetime values are replaced by
+    their text in place) into ``table`` with one text ``COPY``."""
+    for at, as_text in [(i, f) for i, c in enumerate(columns) if (f := _as_text(table, c))]:
         for row in rows:
-            for i in json_at:
-                if row[i] is not None:
-                    row[i] = Json(row[i])
+            row[at] = as_text(row[at])
     statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
     with _cursor(session) as cur, cur.copy(statement) as copy:
         for row in rows:
