@@ -21,7 +21,7 @@ from sqlmodel import Session
 from core.accounts.token_text import find_tokens, seen_text
 from core.accounts.tokens import TOKEN_PREFIX, redact_tokens
 from core.clock import Clock, system_clock
-from core.mail.render import render_email, template_environment
+from core.mail.render import PLAIN_VALUE_RE, render_email, template_environment
 from core.settings import get_settings
 from core.store.tables import OutboxEmail
 
@@ -45,8 +45,6 @@ def _threading_id(value: str) -> str | None:
     return value
 
 
-PLAIN_VALUE_RE = re.compile(r'\{\{\s*[A-Za-z_][A-Za-z0-9_]*(?:\s+or\s+"[^"{}]*")?\s*\}\}')
-"""A placeholder that prints one value as given (or a literal in its place)."""
 SLOT = "\x00"
 JOINS_BEFORE_RE = re.compile(r"(?:[\w\x00\-\u2010-\u2015.:@+/=&]|[hH][fF]\W{0,3})\Z")
 """Text before a value that a token could run on from (a letter, a separator, ``hf``)."""
@@ -87,6 +85,11 @@ def keeps_values_apart(source: str) -> bool:
     return True
 
 
+_redact_value = lru_cache(maxsize=256)(redact_tokens)
+"""``redact_tokens`` of a template value, remembered: the acknowledgements of an ingest
+share most of theirs (the signing command, support name, hub URL, the batch's expiry)."""
+
+
 def _plain(value: Any) -> bool:
     return value is None or type(value) in (str, int)
 
@@ -110,7 +113,7 @@ def outbox_values(
     secret (a password-reset or cancel link), so the bodies are stored encrypted and only
     the sender opens them; the subject must not hold it."""
     if values_stand_apart(template) and all(map(_plain, context.values())):
-        masked = {k: redact_tokens(v) if type(v) is str else v for k, v in context.items()}
+        masked = {k: _redact_value(v) if type(v) is str else v for k, v in context.items()}
         rendered = render_email(template, masked)
         text, html = rendered.text, rendered.html
     else:

@@ -22,7 +22,7 @@ from core.mail.outbox import outbox_values
 from core.settings import get_settings
 from core.store.tables import Ticket
 from core.store.types import UTCDateTime
-from core.tickets.challenge import challenge_text, signing_command
+from core.tickets.challenge import challenge_text, signing_command, stamp
 
 TEMPLATE = "ticket_received"
 MAX_REFERENCES = 10
@@ -164,7 +164,7 @@ def acknowledgement_values(
             "requester_name": greeting_name(ticket.requester_name),
             "subject": ticket.subject,
             "challenge_text": challenge_text(ticket),
-            "challenge_expires": ticket.challenge_expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+            "challenge_expires": stamp(ticket.challenge_expires_at, "%Y-%m-%d %H:%M UTC"),
             "signing_command": signing_command(),
             "support_name": settings.support_name,
             "hub_url": settings.hub_url,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from core.settings import get_settings
 from core.store.tables.tickets import Ticket
@@ -16,9 +17,21 @@ def new_challenge(now: datetime) -> tuple[str, datetime]:
     return secrets.token_hex(16), now + CHALLENGE_LIFETIME
 
 
+def stamp(at: datetime, form: str) -> str:
+    """``at.strftime(form)``, remembered: the tickets of an ingest batch share their
+    challenge's expiry, which each acknowledgement prints twice."""
+    return _stamp(at, at.utcoffset(), form)
+
+
+@lru_cache(maxsize=64)
+def _stamp(at: datetime, offset: timedelta | None, form: str) -> str:
+    """``offset`` is part of the key: equal instants in other zones print other fields."""
+    return at.strftime(form)
+
+
 def challenge_text(ticket: Ticket) -> str:
     """The exact text to save as ``challenge.txt`` and sign; verification rebuilds it."""
-    expires = ticket.challenge_expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    expires = stamp(ticket.challenge_expires_at, "%Y-%m-%dT%H:%M:%SZ")
     return (
         "Hugging Face 2FA recovery challenge\n"
         f"ticket: {ticket.id}\n"

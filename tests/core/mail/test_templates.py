@@ -4,8 +4,9 @@ HTML autoescaped."""
 from __future__ import annotations
 
 import pytest
+from markupsafe import Markup
 
-from core.mail.render import render_email, template_names
+from core.mail.render import plain_template, render_email, template_environment, template_names
 from core.mail.samples import sample_context
 
 REQUIRED = {
@@ -61,3 +62,36 @@ def test_the_approval_email_names_the_revoked_tokens_and_the_requester_copy_name
     assert "laptop (hf_…wXyZ)" in approved.text and "revoked" in approved.text
     requester = render_email("approved_requester", sample_context("approved_requester"))
     assert "ada-lovelace" not in requester.text + requester.html
+
+
+HOSTILE = ["<b>&'\"</b>", "", None, 0, 7, "{{ x }}", "{% if %}", Markup("<i>ok</i>"), "ünï\r\nx"]
+
+
+@pytest.mark.parametrize("name", template_names())
+def test_a_plain_template_renders_exactly_as_jinja_does(name):
+    env = template_environment()
+    sample = sample_context(name)
+    for part in ("subject.txt", "body.txt", "body.html"):
+        path = f"{name}/{part}"
+        plain = plain_template(path)
+        if plain is None:
+            continue
+        for key in [None, *sample]:
+            for value in HOSTILE if key else [None]:
+                context = sample if key is None else sample | {key: value}
+                assert plain.render(context) == env.get_template(path).render(context)
+
+
+def test_the_acknowledgement_renders_without_jinja_and_a_template_with_blocks_with_it():
+    assert all(
+        plain_template(f"ticket_received/{part}")
+        for part in ("subject.txt", "body.txt", "body.html")
+    )
+    assert plain_template("approved/body.txt") is None
+
+
+def test_a_missing_value_of_a_plain_template_is_still_named():
+    context = sample_context("ticket_received")
+    del context["hub_url"]
+    with pytest.raises(Exception, match="hub_url"):
+        render_email("ticket_received", context)
