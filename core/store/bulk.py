@@ -19,9 +19,10 @@ a raw message's bytes as hex; the server then parses it all back)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import closing as _closing
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, ColumnElement, String, Table, any_, bindparam, func, select, update
@@ -42,7 +43,7 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     if not rows:
         return
     columns = list(rows[0])
-    values = [[r[c] for c in columns] for r in rows]
+    values = [list(row) for row in map(_picker(columns), rows)]
     if _is_postgresql(session):
         _copy(session, table, columns, values)
     else:
@@ -58,14 +59,22 @@ def insert_rows_returning_ids(
     columns = list(rows[0])
     if _is_postgresql(session):
         ids = _reserve_ids(session, table, len(rows))
-        values = [[i, *(r[c] for c in columns)] for i, r in zip(ids, rows, strict=True)]
+    else:
+        first = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one() + 1
+        ids = list(range(first, first + len(rows)))
+    values = [[i, *row] for i, row in zip(ids, map(_picker(columns), rows), strict=True)]
+    if _is_postgresql(session):
         _copy(session, table, ["id", *columns], values)
         return ids
-    first = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one() + 1
-    ids = list(range(first, first + len(rows)))
-    values = [[i, *(r[c] for c in columns)] for i, r in zip(ids, rows, strict=True)]
     _executemany(session, table, ["id", *columns], values)
     return ids
+
+
+def _picker(columns: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A row dict's values in ``columns`` order (``itemgetter``: one C call a row)."""
+    if len(columns) == 1:
+        return lambda row: (row[columns[0]],)
+    return itemgetter(*columns)
 
 
 def insert_ignoring_conflicts(
@@ -141,17 +150,18 @@ def one_of(
 
 def _executemany(session: Session, table: Table, columns: list[str], rows: list[list[Any]]) -> None:
     """SQLite: one prepared INSERT run for every row by sqlite3 itself, values bound the
-    way the columns' types bind them (JSON dumped, UTC datetimes formatted)."""
+    way the columns' types bind them (JSON dumped, UTC datetimes formatted), in place in
+    ``rows`` (lists the caller no longer needs), only in the columns whose type binds."""
     dialect = session.get_bind().dialect
-    binds = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    for at, column in enumerate(columns):
+        bind = table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+        if bind is not None:
+            for row in rows:
+                row[at] = bind(row[at])
     marks = ", ".join("?" * len(columns))
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
-    values = [
-        [value if bind is None else bind(value) for bind, value in zip(binds, row, strict=True)]
-        for row in rows
-    ]
     with _closing(_cursor(session)) as cur:
-        cur.executemany(sql, values)
+        cur.executemany(sql, rows)
 
 
 def _cursor(session: Session):
