@@ -36,9 +36,25 @@ KINDS = (
 )
 
 TOKEN_IN_TEXT_RE = re.compile(r"(?<![A-Za-z0-9_])hf_[A-Za-z]{34}(?![A-Za-z0-9])")
-KEY_TYPE_RE = re.compile(
-    r"(?<![\w@.-])(" + "|".join(re.escape(t) for t in sorted(KEY_TYPES, key=len)[::-1]) + r")\s"
-)
+
+
+def _key_type_pattern(types: list[str]) -> str:
+    """``(?<![\\w@.-])(type|type|...)\\s`` (longest type first) written so that each branch
+    starts with its first letter and checks the character before that letter after it: a
+    pattern that starts with a look-behind is tried at every character, one whose branches
+    start with letters only where those letters are (``re``'s first-character scan)."""
+    by_first: dict[str, list[str]] = {}
+    for key_type in types:
+        by_first.setdefault(key_type[0], []).append(re.escape(key_type[1:]))
+    branches = [
+        f"{re.escape(first)}(?<![\\w@.-]{re.escape(first)})(?:{'|'.join(rests)})"
+        for first, rests in by_first.items()
+    ]
+    return f"({'|'.join(branches)})\\s"
+
+
+KEY_TYPE_RE = re.compile(_key_type_pattern(sorted(KEY_TYPES, key=len)[::-1]))
+
 BASE64_CHUNK_RE = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 MAX_KEY_CHUNKS = 64
 MAX_CANDIDATES = 200

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import base64
+import random
+import re
 import struct
 import subprocess
 
 import pytest
 
+from core.accounts.ssh_keys import KEY_TYPES
 from core.accounts.tokens import hash_token
+from core.inbound import evidence
 from core.inbound.evidence import extract_evidence
 from tests.support.signing import make_key, sign
 
@@ -141,3 +145,21 @@ def test_evidence_in_pub_attachment_text(tmp_path):
 def test_prose_about_the_account_is_not_a_claim():
     items = extract_evidence(["My account was hacked and my login is broken. Account: bob-1"])
     assert [i.value for i in kinds(items, "claimed_username")] == ["bob-1"]
+
+
+def test_the_key_type_pattern_matches_where_its_plain_spelling_does():
+    """``KEY_TYPE_RE`` is written for ``re``'s first-letter scan; over random texts of key
+    types, their fragments and the characters that may or may not come before one, it
+    finds what the plain spelling (a look-behind, then the types longest first) finds."""
+    types = sorted(KEY_TYPES, key=len)[::-1]
+    plain = re.compile(r"(?<![\w@.-])(" + "|".join(map(re.escape, types)) + r")\s")
+    pieces = [*types, "sk-", "ssh-", "ecdsa-", "s", "e", "k", " ", "\n", "\t", "@", ".", "-"]
+    pieces += ["x", "9", "_", "é", "(", "\u00a0", "openssh.com "]
+    rng = random.Random(5)
+    found = 0
+    for _ in range(5_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        expected = [(m.span(), m.group(1)) for m in plain.finditer(text)]
+        assert [(m.span(), m.group(1)) for m in evidence.KEY_TYPE_RE.finditer(text)] == expected
+        found += bool(expected)
+    assert found > 200
