@@ -36,6 +36,9 @@ FOOTER_RE = re.compile(
 )
 """Searched in lower-cased text: a case-insensitive search costs Python's ``re`` several
 times a lower-casing and a plain one."""
+FOOTER_WORDS = ("unsubscribe", "receiv", "preferences", "was sent to")
+"""One of these is in every ``FOOTER_RE`` match: a text holding none is not searched (the
+pattern opens with a ``\\b``, so ``re`` tries it at every character)."""
 CUT_HINT_RE = re.compile(
     r"(?m)^\s*(?:>|(?:on|le|am|el|op)\s|在|-{2}|_{20}|begin forwarded|"
     r"\*?(?:from|von|de|van|da)\s*:|sent from my|get outlook)"
@@ -79,11 +82,15 @@ def _footer_start(lines: list[str]) -> int:
     return len(lines)
 
 
+def _has_footer(lowered: str) -> bool:
+    return any(word in lowered for word in FOOTER_WORDS) and FOOTER_RE.search(lowered) is not None
+
+
 def own_text(body: str) -> str:
     """The part of ``body`` its sender wrote for this message (see the module)."""
     body = body[:MAX_CHARS]
     lowered = body.lower()
-    if not CUT_HINT_RE.search(lowered) and not FOOTER_RE.search(lowered):
+    if not CUT_HINT_RE.search(lowered) and not _has_footer(lowered):
         return body.strip("\n")
     lines = body.split("\n")
     lines = lines[: _cut_at(lines)]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.inbound.evidence import CLAIM_ANY_CASE_RE, _claim_matches, extract_evidence
-from core.inbound.own_text import own_text
+from core.inbound.own_text import FOOTER_RE, _has_footer, own_text
 from core.inbound.parsing import parse_message
 from tests.support.mail import recovery_email
 
@@ -112,3 +112,24 @@ def test_a_sentence_after_account_colon_names_no_account():
     assert [e.value for e in found if e.kind == "claimed_username"] == []
     found = extract_evidence(["Account: alice. Username: when"])
     assert [e.value for e in found if e.kind == "claimed_username"] == ["alice", "when"]
+
+
+FOOTER_PIECES = [
+    "unsubscribe", "un", "subscribe", "you are receiving this", "you received this",
+    "to stop receiving", "manage preferences", "manage your email preferences",
+    "manage subscription preferences", "this e-mail was sent to", "this email was sent to",
+    "this message was sent to", "receiv", "you ", "this ", "was sent", " ", "\n", "x", "é",
+]  # fmt: skip
+
+
+def test_a_footer_is_searched_for_only_where_one_of_its_words_is():
+    """``own_text`` skips the footer pattern on a text without any ``FOOTER_WORDS``; over
+    random texts of footer phrases and their pieces it decides as the pattern does."""
+    rng = random.Random(8)
+    footers = 0
+    for _ in range(5_000):
+        text = "".join(rng.choice(FOOTER_PIECES) for _ in range(rng.randint(1, 6)))
+        expected = FOOTER_RE.search(text) is not None
+        assert _has_footer(text) == expected, text
+        footers += expected
+    assert footers > 1_000
