@@ -172,12 +172,17 @@ def _cursor(session: Session):
 def _adapters(table: Table, columns: list[str]) -> dict[str, Any]:
     """How each column's Python value goes into a binary array parameter: JSON as its text
     (``json.dumps``, as psycopg would dump it), the rest as it is."""
-    return {
-        c: (lambda v: None if v is None else json.dumps(v))
-        if isinstance(table.c[c].type, JSON)
-        else (lambda v: v)
-        for c in columns
-    }
+    return {c: _json_text if isinstance(table.c[c].type, JSON) else (lambda v: v) for c in columns}
+
+
+def _json_text(value: Any) -> str | None:
+    """``json.dumps(value)``; an empty list or dict (most rows' attachments, details) as its
+    constant text."""
+    if value is None:
+        return None
+    if not value and type(value) in (list, dict):
+        return "[]" if type(value) is list else "{}"
+    return json.dumps(value)
 
 
 def _as_text(table: Table, column: str) -> Any:
@@ -189,7 +194,7 @@ def _as_text(table: Table, column: str) -> Any:
     datetimes may share a text (a naive one is sent as psycopg sends it, too)."""
     kind = table.c[column].type
     if isinstance(kind, JSON):
-        return lambda v: None if v is None else json.dumps(v)
+        return _json_text
     if isinstance(kind, UTCDateTime):
         texts: dict[datetime, str] = {}
 

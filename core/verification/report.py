@@ -42,8 +42,8 @@ class VerificationReport:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (the fields are flat values and lists of them; ``asdict``'s deep copy
         of every value cost more than the rest of a new ticket's verification)."""
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
-        data["checks"] = [{f.name: getattr(c, f.name) for f in fields(c)} for c in self.checks]
+        data = {name: getattr(self, name) for name in _REPORT_FIELDS}
+        data["checks"] = [{name: getattr(c, name) for name in _CHECK_FIELDS} for c in self.checks]
         data["flags"] = list(self.flags)
         data["exposed_token_ids"] = list(self.exposed_token_ids)
         data["computed_at"] = self.computed_at.isoformat()
@@ -55,6 +55,11 @@ class VerificationReport:
         data["checks"] = [Check(**c) for c in data["checks"]]
         data["computed_at"] = datetime.fromisoformat(data["computed_at"])
         return cls(**data)
+
+
+_REPORT_FIELDS = tuple(f.name for f in fields(VerificationReport))
+_CHECK_FIELDS = tuple(f.name for f in fields(Check))
+"""The fields in their order, read once (``fields`` builds its answer on every call)."""
 
 
 def overall_strength(checks: list[Check], *, account_resolved: bool) -> Strength:
