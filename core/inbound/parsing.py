@@ -285,7 +285,8 @@ class _Walker:
         if ctype == "text/rfc822-headers":
             headers = parse_bytes(part.get_payload(decode=True) or b"", headers_only=True)
             self.original_ids += message_ids(_header(_raw_headers(headers), "message-id", None))
-        if part.get_content_maintype() == "multipart":  # its boundary never came: keep the text
+        maintype = ctype.split("/")[0]  # get_content_maintype(), without reading it again
+        if maintype == "multipart":  # its boundary never came: keep the text
             if not alternate:
                 self.bodies.append(self._text(part, "text/plain"))
             return
@@ -298,7 +299,7 @@ class _Walker:
         payload = _payload_bytes(part)
         size = len(payload)
         text = None
-        textual = part.get_content_maintype() == "text" or (
+        textual = maintype == "text" or (
             filename is not None and filename.lower().endswith(TEXT_ATTACHMENT_SUFFIXES)
         )
         if textual and size <= MAX_TEXT_ATTACHMENT:
@@ -405,8 +406,9 @@ def parse_message(raw: bytes, *, max_bytes: int) -> ParsedMessage:
     for key in CLASSIFY_HEADERS:
         if key in raw_headers:
             headers[key] = ", ".join(clean_line(recover_8bit(v)) for v in raw_headers[key])
+    content_type = msg.get_content_type()
     report_type = None
-    if msg.get_content_type() == "multipart/report":
+    if content_type == "multipart/report":
         report_type = (str(_param(msg, "report-type", "content-type") or "")).lower() or None
     message_id = message_ids(_header(raw_headers, "message-id", None))
     body = "\n\n".join(walker.texts()).strip("\n")
@@ -420,7 +422,7 @@ def parse_message(raw: bytes, *, max_bytes: int) -> ParsedMessage:
         body_text=body,
         attachments=walker.attachments,
         headers=headers,
-        content_type=msg.get_content_type(),
+        content_type=content_type,
         report_type=report_type,
         original_message_ids=walker.original_ids,
         hides_token=_hidden_token(msg, raw),

@@ -125,10 +125,11 @@ def _raw_body(part: Message) -> bytes:
     return data if isinstance(data, bytes) else b""
 
 
-def _payloads(part: Message) -> list[bytes]:
+def _payloads(part: Message, body: bytes | None = None) -> list[bytes]:
     """The part's content as a reader may decode it: by its transfer encoding; for an
-    encoding no reader knows, every decoding one might try."""
-    data = _raw_body(part)
+    encoding no reader knows, every decoding one might try. ``body``: ``_raw_body(part)``,
+    when the caller has it."""
+    data = _raw_body(part) if body is None else body
     cte = _transfer_encoding(part)
     if cte == "base64":
         return [_lenient_b64(data)]
@@ -193,12 +194,15 @@ def _header_tokens(part: Message, name: str, value: str) -> set[str]:
     return set().union(*map(_tokens, _header_views(part, name, value)))
 
 
-def _leaf_tokens(part: Message, *, as_written: str | None = None) -> tuple[set[str], set[str]]:
+def _leaf_tokens(
+    part: Message, *, as_written: str | None = None, body: bytes | None = None
+) -> tuple[set[str], set[str]]:
     """Tokens in the leaf's content: (reliably read, only in a guessed reading). A reading
-    equal to ``as_written`` is not read again (the caller has the tokens written as such)."""
+    equal to ``as_written`` is not read again (the caller has the tokens written as such).
+    ``body``: ``_raw_body(part)``, when the caller has it."""
     reliable: set[str] = set()
     guessed: set[str] = set()
-    for data in _payloads(part):
+    for data in _payloads(part, body):
         for text, sure in _texts(part, data):
             if text != as_written:
                 (reliable if sure else guessed).update(_tokens(text))
@@ -259,8 +263,9 @@ def hidden_token(msg: Message, raw: bytes | None = None) -> bool:
                 return True
         if part.is_multipart() or part.get_content_maintype() == "message":
             continue
-        written = _raw_body(part).decode("latin-1")
-        found = set().union(*_leaf_tokens(part, as_written=written))
+        body = _raw_body(part)
+        written = body.decode("latin-1")
+        found = set().union(*_leaf_tokens(part, as_written=written, body=body))
         if _unseen(found, lambda w=written: _tokens(w)):
             return True
     return False
