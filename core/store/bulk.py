@@ -25,7 +25,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, String, Table, any_, bindparam, func, select, update
+from sqlalchemy import JSON, ColumnElement, String, Table, any_, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import NullType
@@ -107,20 +107,18 @@ def insert_ignoring_conflicts(
 
 def update_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     """Set each row's columns on the row of its ``id`` (dicts with the same keys, ``id``
-    among them): one ``UPDATE ... FROM unnest(...)`` on PostgreSQL, an executemany on
-    SQLite."""
+    among them): one ``UPDATE ... FROM unnest(...)`` on PostgreSQL, one prepared UPDATE
+    that sqlite3 runs for every row on SQLite."""
     if not rows:
         return
     columns = [c for c in rows[0] if c != "id"]
     if not _is_postgresql(session):
-        stmt = (
-            update(table)
-            .where(table.c.id == bindparam("_id"))
-            .values({c: bindparam(c, type_=table.c[c].type) for c in columns})
-        )
-        # Only the bound names: a key named like a column (``id``) would join the SET
-        # clause, and setting a parent key makes SQLite scan its children for each row.
-        session.execute(stmt, [{"_id": r["id"], **{c: r[c] for c in columns}} for r in rows])
+        names = [*columns, "id"]
+        values = [list(row) for row in map(_picker(names), rows)]
+        _bind(session, table, names, values)
+        sets = ", ".join(f"{c} = ?" for c in columns)
+        with _closing(_cursor(session)) as cur:
+            cur.executemany(f"UPDATE {table.name} SET {sets} WHERE id = ?", values)
         return
     dialect = postgresql.dialect()
     names = ["id", *columns]
@@ -149,19 +147,24 @@ def one_of(
 
 
 def _executemany(session: Session, table: Table, columns: list[str], rows: list[list[Any]]) -> None:
-    """SQLite: one prepared INSERT run for every row by sqlite3 itself, values bound the
-    way the columns' types bind them (JSON dumped, UTC datetimes formatted), in place in
-    ``rows`` (lists the caller no longer needs), only in the columns whose type binds."""
+    """SQLite: one prepared INSERT run for every row by sqlite3 itself (``_bind``)."""
+    _bind(session, table, columns, rows)
+    marks = ", ".join("?" * len(columns))
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
+    with _closing(_cursor(session)) as cur:
+        cur.executemany(sql, rows)
+
+
+def _bind(session: Session, table: Table, columns: list[str], rows: list[list[Any]]) -> None:
+    """Bind ``rows``' values the way their columns' types bind them (JSON dumped, UTC
+    datetimes formatted), in place (lists the caller no longer needs), only in the columns
+    whose type binds."""
     dialect = session.get_bind().dialect
     for at, column in enumerate(columns):
         bind = table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
         if bind is not None:
             for row in rows:
                 row[at] = bind(row[at])
-    marks = ", ".join("?" * len(columns))
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
-    with _closing(_cursor(session)) as cur:
-        cur.executemany(sql, rows)
 
 
 def _cursor(session: Session):
