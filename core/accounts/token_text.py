@@ -55,7 +55,8 @@ characters away with one test instead of one per branch."""
 FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 """Full-width forms (``ｈｆ＿...``) read as their ASCII letters; same length, so offsets hold."""
 IGNORED = frozenset(MARKUP_CHARS + INVISIBLE)
-MARKUP_HINTS = (*MARKUP_CHARS, "__", " _", "_ ", "\t_", "_\t")
+UNDERSCORE_HINTS = ("__", " _", "_ ", "\t_", "_\t")
+MARKUP_HINTS = (*MARKUP_CHARS, *UNDERSCORE_HINTS)
 _SEEN = {**FULLWIDTH, **dict.fromkeys(map(ord, INVISIBLE))}
 _SEEN_RE = re.compile(f"[\uff01-\uff5e{INVISIBLE}]")
 _CLASSES = bytes(
@@ -179,8 +180,11 @@ def _without_tags(text: str) -> str:
 
 
 def _has_markup(text: str) -> bool:
-    """Whether ``MARKUP_RE`` may have something to remove (a few substring searches)."""
-    return any(mark in text for mark in MARKUP_HINTS)
+    """Whether ``MARKUP_RE`` may have something to remove: any of ``MARKUP_HINTS`` in
+    ``text`` (a few substring searches; those with an underscore only if it has one)."""
+    if "*" in text or "`" in text or "~" in text:
+        return True
+    return "_" in text and any(mark in text for mark in UNDERSCORE_HINTS)
 
 
 def _as_seen(text: str, *, tagless: str | None = None, markup: bool | None = None) -> str:
