@@ -81,9 +81,25 @@ class PlainTemplate:
             value = context[name]
             if fallback is not None and not value:
                 value = fallback
-            out.append(escape(value) if self.autoescape else str(value))
+            out.append(_escaped(value) if self.autoescape else str(value))
             out.append(text)
         return "".join(out)
+
+
+def _escaped(value: Any) -> str:
+    """``markupsafe.escape(value)`` as text: a plain string or int without building a
+    ``Markup`` (the same five replacements), anything else through ``escape``."""
+    if type(value) is str:
+        return (
+            value.replace("&", "&amp;")
+            .replace(">", "&gt;")
+            .replace("<", "&lt;")
+            .replace("'", "&#39;")
+            .replace('"', "&#34;")
+        )
+    if type(value) is int:
+        return str(value)
+    return escape(value)
 
 
 @lru_cache
