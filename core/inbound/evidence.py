@@ -121,13 +121,33 @@ def _tokens(text: str) -> Iterable[EvidenceItem]:
         yield EvidenceItem("token", mask_token(token[-4:]), token_hash=hash_token(token))
 
 
+KEY_TYPE_MARKS = ("ssh-", "ecdsa-")
+"""Every key type holds one of these at its start or right after ``sk-``."""
+
+
+def _key_type_matches(text: str) -> Iterator[re.Match[str]]:
+    """What ``KEY_TYPE_RE.finditer(text)`` finds, each search starting from the next
+    ``KEY_TYPE_MARKS`` (found by ``str.find``) instead of reading every character between:
+    a key sits in a few lines of a long mail."""
+    pos = 0
+    while True:
+        marks = [at for at in (text.find(mark, pos) for mark in KEY_TYPE_MARKS) if at != -1]
+        if not marks:
+            return
+        match = KEY_TYPE_RE.search(text, max(pos, min(marks) - len("sk-")))
+        if match is None:
+            return
+        yield match
+        pos = match.end()
+
+
 def _ssh_keys(text: str) -> Iterable[EvidenceItem]:
     """A key is the type word followed by base64 chunks that may be split by line breaks;
     the shortest run of chunks that parses as a valid key wins, so trailing words that
     happen to look like base64 ("Thanks") are not swallowed."""
     if "ssh-" not in text and "ecdsa-" not in text:  # every type in KEY_TYPES holds one
         return
-    for match in islice(KEY_TYPE_RE.finditer(text), MAX_CANDIDATES):
+    for match in islice(_key_type_matches(text), MAX_CANDIDATES):
         key_type = match.group(1)
         chunks: list[re.Match[str]] = []
         for token in WORD_RE.finditer(text, match.end(), match.end() + 20_000):

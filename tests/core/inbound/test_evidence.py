@@ -148,9 +148,10 @@ def test_prose_about_the_account_is_not_a_claim():
 
 
 def test_the_key_type_pattern_matches_where_its_plain_spelling_does():
-    """``KEY_TYPE_RE`` is written for ``re``'s first-letter scan; over random texts of key
-    types, their fragments and the characters that may or may not come before one, it
-    finds what the plain spelling (a look-behind, then the types longest first) finds."""
+    """``KEY_TYPE_RE`` is written for ``re``'s first-letter scan, and ``_key_type_matches``
+    skips to each ``ssh-``/``ecdsa-``; over random texts of key types, their fragments and
+    the characters that may or may not come before one, both find what the plain spelling
+    (a look-behind, then the types longest first) finds."""
     types = sorted(KEY_TYPES, key=len)[::-1]
     plain = re.compile(r"(?<![\w@.-])(" + "|".join(map(re.escape, types)) + r")\s")
     pieces = [*types, "sk-", "ssh-", "ecdsa-", "s", "e", "k", " ", "\n", "\t", "@", ".", "-"]
@@ -161,5 +162,6 @@ def test_the_key_type_pattern_matches_where_its_plain_spelling_does():
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
         expected = [(m.span(), m.group(1)) for m in plain.finditer(text)]
         assert [(m.span(), m.group(1)) for m in evidence.KEY_TYPE_RE.finditer(text)] == expected
+        assert [(m.span(), m.group(1)) for m in evidence._key_type_matches(text)] == expected
         found += bool(expected)
     assert found > 200
