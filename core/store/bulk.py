@@ -162,6 +162,8 @@ def _bind(session: Session, table: Table, columns: list[str], rows: list[list[An
     dialect = session.get_bind().dialect
     for at, column in enumerate(columns):
         bind = table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+        if bind is not None and isinstance(table.c[column].type, JSON):
+            bind = _empty_kept(bind)
         if bind is not None:
             for row in rows:
                 row[at] = bind(row[at])
@@ -178,14 +180,21 @@ def _adapters(table: Table, columns: list[str]) -> dict[str, Any]:
     return {c: _json_text if isinstance(table.c[c].type, JSON) else (lambda v: v) for c in columns}
 
 
-def _json_text(value: Any) -> str | None:
-    """``json.dumps(value)``; an empty list or dict (most rows' attachments, details) as its
-    constant text."""
-    if value is None:
-        return None
-    if not value and type(value) in (list, dict):
-        return "[]" if type(value) is list else "{}"
-    return json.dumps(value)
+def _empty_kept(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``process`` for a JSON column's values, with an empty list's and dict's result made
+    once: most rows' attachments and audit details are empty."""
+    empty = {list: process([]), dict: process({})}
+
+    def bind(value: Any) -> Any:
+        if type(value) in empty and not value:
+            return empty[type(value)]
+        return process(value)
+
+    return bind
+
+
+_json_text = _empty_kept(lambda v: None if v is None else json.dumps(v))
+"""A JSON value as psycopg would dump it (``json.dumps``); None stays NULL."""
 
 
 def _as_text(table: Table, column: str) -> Any:
