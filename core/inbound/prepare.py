@@ -49,21 +49,35 @@ def storable(text: str) -> str:
 
 def _shown_texts(parsed: ParsedMessage, fix: Callable[[str], str]) -> ParsedMessage:
     """``parsed`` with ``fix`` applied to every text that is stored or shown: display
-    name, subject, body, attachment names, types and texts."""
+    name, subject, body, attachment names, types and texts. ``fix`` returns a text it
+    leaves alone as the same object, and then ``parsed`` itself is returned (a copy costs
+    more than the common message's fixing)."""
+    from_name, subject = fix(parsed.from_name), fix(parsed.subject)
+    body_text = fix(parsed.body_text)
+    attachments = [
+        replace(
+            a,
+            filename=fix(a.filename) if a.filename else a.filename,
+            content_type=fix(a.content_type),
+            text=fix(a.text) if a.text else a.text,
+        )
+        for a in parsed.attachments
+    ]
+    unchanged = (
+        from_name is parsed.from_name
+        and subject is parsed.subject
+        and body_text is parsed.body_text
+        and all(
+            new.filename is old.filename
+            and new.content_type is old.content_type
+            and new.text is old.text
+            for new, old in zip(attachments, parsed.attachments, strict=True)
+        )
+    )
+    if unchanged:
+        return parsed
     return replace(
-        parsed,
-        from_name=fix(parsed.from_name),
-        subject=fix(parsed.subject),
-        body_text=fix(parsed.body_text),
-        attachments=[
-            replace(
-                a,
-                filename=fix(a.filename) if a.filename else a.filename,
-                content_type=fix(a.content_type),
-                text=fix(a.text) if a.text else a.text,
-            )
-            for a in parsed.attachments
-        ],
+        parsed, from_name=from_name, subject=subject, body_text=body_text, attachments=attachments
     )
 
 

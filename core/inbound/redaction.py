@@ -185,7 +185,12 @@ def _header_views(part: Message, name: str, value: str) -> list[str]:
 
 
 def _headers_may_hold(part: Message) -> bool:
-    """One scan over all the part's decoded headers; a hit is then checked header by header."""
+    """One scan over all the part's decoded headers; a hit is then checked header by header.
+    Headers in plain ASCII with no encoded word and no ``*`` or ``%`` (no RFC 2231 or
+    percent-encoded parameter) read as written, so they are scanned as they are."""
+    written = "\n".join(str(value) for _name, value in part.raw_items())
+    if written.isascii() and not any(mark in written for mark in ("=?", "*", "%")):
+        return bool(_tokens(written))
     views = [view for name, value in part.raw_items() for view in _header_views(part, name, value)]
     return bool(_tokens("\n".join(views)))
 
