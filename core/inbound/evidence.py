@@ -128,10 +128,15 @@ KEY_TYPE_MARKS = ("ssh-", "ecdsa-")
 def _key_type_matches(text: str) -> Iterator[re.Match[str]]:
     """What ``KEY_TYPE_RE.finditer(text)`` finds, each search starting from the next
     ``KEY_TYPE_MARKS`` (found by ``str.find``) instead of reading every character between:
-    a key sits in a few lines of a long mail."""
+    a key sits in a few lines of a long mail. Each mark's next place is kept, so a mark
+    the text lacks is looked for once, not once per match."""
     pos = 0
+    next_at = [text.find(mark) for mark in KEY_TYPE_MARKS]  # -1: none left
     while True:
-        marks = [at for at in (text.find(mark, pos) for mark in KEY_TYPE_MARKS) if at != -1]
+        for i, mark in enumerate(KEY_TYPE_MARKS):
+            if 0 <= next_at[i] < pos:  # searched again only once passed (never a rescan)
+                next_at[i] = text.find(mark, pos)
+        marks = [at for at in next_at if at != -1]
         if not marks:
             return
         match = KEY_TYPE_RE.search(text, max(pos, min(marks) - len("sk-")))
