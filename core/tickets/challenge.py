@@ -20,12 +20,13 @@ def new_challenge(now: datetime) -> tuple[str, datetime]:
 def stamp(at: datetime, form: str) -> str:
     """``at.strftime(form)``, remembered: the tickets of an ingest batch share their
     challenge's expiry, which each acknowledgement prints twice."""
-    return _stamp(at, at.utcoffset(), form)
+    return _stamp(at, at.tzinfo, at.utcoffset(), form)
 
 
 @lru_cache(maxsize=64)
-def _stamp(at: datetime, offset: timedelta | None, form: str) -> str:
-    """``offset`` is part of the key: equal instants in other zones print other fields."""
+def _stamp(at: datetime, zone: object, offset: timedelta | None, form: str) -> str:
+    """The zone and offset are part of the key: equal instants elsewhere print other
+    fields."""
     return at.strftime(form)
 
 
