@@ -98,11 +98,9 @@ def _claim_acknowledgements(session: Session, plans: list[Plan], clock: Clock) -
     asking = [p for p in plans if p.acknowledge]
     if not asking:
         return
-    grants = claim_acknowledgements(
-        session, Counter(address_key(p.requester) for p in asking), clock=clock
-    )
-    for plan in asking:
-        key = address_key(plan.requester)
+    keys = [address_key(p.requester) for p in asking]
+    grants = claim_acknowledgements(session, Counter(keys), clock=clock)
+    for plan, key in zip(asking, keys, strict=True):
         if grants.get(key, 0) > 0:
             grants[key] -= 1
             plan.acknowledged = True
