@@ -10,6 +10,7 @@ acknowledgement an ingest writes."""
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -85,9 +86,26 @@ def keeps_values_apart(source: str) -> bool:
     return True
 
 
-_redact_value = lru_cache(maxsize=256)(redact_tokens)
-"""``redact_tokens`` of a template value, remembered: the acknowledgements of an ingest
-share most of theirs (the signing command, support name, hub URL, the batch's expiry)."""
+TOKEN_FREE_KEPT = 256
+_token_free: dict[str, None] = {}
+"""Template values recently found to hold no token, oldest first (``_redact_value``)."""
+_token_free_lock = threading.Lock()
+
+
+def _redact_value(value: str) -> str:
+    """``redact_tokens`` of a template value, skipped for a value recently found clean: the
+    acknowledgements of an ingest share most of theirs (the signing command, support name,
+    hub URL, the batch's expiry). Only values that hold no token are remembered, so no
+    token's text is kept beyond the render that masks it."""
+    if value in _token_free:
+        return value
+    redacted = redact_tokens(value)
+    if redacted == value:
+        with _token_free_lock:
+            if len(_token_free) >= TOKEN_FREE_KEPT:
+                del _token_free[next(iter(_token_free))]
+            _token_free[value] = None
+    return redacted
 
 
 def _plain(value: Any) -> bool:

@@ -58,3 +58,20 @@ def test_no_token_in_a_value_reaches_the_outbox_row(name, value):
     row = outbox_values(template=name, to="user@example.com", context=context)
     for column in ("subject", "body_text", "body_html"):
         assert not find_tokens(row[column]), (column, row[column])
+
+
+def test_values_remembered_as_clean_are_only_those_without_a_token():
+    """The acknowledgements of an ingest share values, so a value found clean is not read
+    again; a value holding a token is masked on every render and never kept."""
+    from core.mail import outbox
+
+    outbox._token_free.clear()
+    clean = "Sign with ssh-keygen -Y sign"
+    assert outbox._redact_value(clean) == clean
+    assert outbox._redact_value(f"my token {TOKEN}") == f"my token {outbox.redact_tokens(TOKEN)}"
+    assert outbox._redact_value(f"my token {TOKEN}") != f"my token {TOKEN}"  # masked again
+    assert list(outbox._token_free) == [clean]
+    for n in range(outbox.TOKEN_FREE_KEPT + 5):
+        outbox._redact_value(f"subject {n}")
+    assert len(outbox._token_free) == outbox.TOKEN_FREE_KEPT
+    assert clean not in outbox._token_free  # the oldest went first
